@@ -1,0 +1,439 @@
+//! The local-filesystem backend: one folder, crash-safe writes.
+//!
+//! Layout under the root (see `docs/format.md`):
+//!
+//! ```text
+//! blobs/<2 hex>/<name>      committed blobs
+//! blobs/.staging/           blobs being written (never read back)
+//! log/tile/...              tiles and entry bundles, servable as static files
+//! log/checkpoint            the latest signed checkpoint
+//! log/checkpoints/<size>    every checkpoint ever committed
+//! ```
+//!
+//! Every object is written to a temporary file in its final folder and
+//! renamed into place, so no reader ever sees a torn object. Durability is
+//! batched: `sync` flushes the whole file system once (`syncfs` on Linux),
+//! which is what lets a batch of thousands of entries commit with one flush
+//! instead of one `fsync` each. The checkpoint, the commit point, is
+//! `fsync`ed file and folder on every swap.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::contract::{
+    BlobStore, CheckpointStore, LogStore, StagedBlob, StoreError, validate_blob_name,
+    validate_log_path,
+};
+
+/// A vault's storage in one local folder.
+#[derive(Debug)]
+pub struct FsStore {
+    root: PathBuf,
+    /// Files and folders written since the last `sync`, for platforms
+    /// without `syncfs`.
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    unsynced: Mutex<Vec<PathBuf>>,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl FsStore {
+    /// Create the folders of a new store under `root` (which may exist).
+    pub fn create(root: &Path) -> Result<Self, StoreError> {
+        for sub in ["blobs/.staging", "log/tile", "log/checkpoints"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        sync_dir(root)?;
+        Self::open(root)
+    }
+
+    /// Open an existing store.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        for sub in ["blobs", "log"] {
+            let dir = root.join(sub);
+            if !dir.is_dir() {
+                return Err(StoreError::Io {
+                    path: dir,
+                    source: io::Error::new(io::ErrorKind::NotFound, "folder is missing"),
+                });
+            }
+        }
+        Ok(Self {
+            root: root.to_owned(),
+            unsynced: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The folder this store lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file a committed blob lives in.
+    pub fn blob_path(&self, name: &str) -> PathBuf {
+        let shard = &name[..2.min(name.len())];
+        self.root.join("blobs").join(shard).join(name)
+    }
+
+    /// The file a log object lives in.
+    pub fn log_path(&self, path: &str) -> PathBuf {
+        self.root.join("log").join(path)
+    }
+
+    fn note_unsynced(&self, path: PathBuf) {
+        if cfg!(not(target_os = "linux")) {
+            self.unsynced
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(path);
+        }
+    }
+
+    fn flush_all(&self) -> Result<(), StoreError> {
+        #[cfg(target_os = "linux")]
+        {
+            let dir = File::open(&self.root).map_err(io_err(&self.root))?;
+            rustix::fs::syncfs(&dir).map_err(|e| StoreError::Io {
+                path: self.root.clone(),
+                source: e.into(),
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let paths =
+                std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|e| e.into_inner()));
+            for p in paths {
+                File::open(&p)
+                    .and_then(|f| f.sync_all())
+                    .map_err(io_err(&p))?;
+                if let Some(parent) = p.parent() {
+                    sync_dir(parent)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A unique temporary name beside `path`.
+fn temp_beside(path: &Path) -> PathBuf {
+    let mut rnd = [0u8; 8];
+    // A weak fallback is fine: the name only has to avoid collisions.
+    let _ = getrandom::fill(&mut rnd);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("obj");
+    path.with_file_name(format!(".{name}.{}.tmp", hex(&rnd)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// Write `data` to `path` via a temporary file and a rename; `durable`
+/// also fsyncs the file and its folder before returning.
+fn write_replace(path: &Path, data: &[u8], durable: bool) -> Result<(), StoreError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io_err(parent))?;
+    let tmp = temp_beside(path);
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(data).map_err(io_err(&tmp))?;
+        if durable {
+            f.sync_all().map_err(io_err(&tmp))?;
+        }
+        fs::rename(&tmp, path).map_err(io_err(path))?;
+        if durable {
+            sync_dir(parent)?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match fs::read(path) {
+        Ok(data) => Ok(Some(data)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::Io {
+            path: path.to_owned(),
+            source: e,
+        }),
+    }
+}
+
+struct FsStagedBlob<'a> {
+    store: &'a FsStore,
+    tmp: PathBuf,
+    file: Option<File>,
+}
+
+impl Write for FsStagedBlob<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Err(io::Error::other("staged blob already closed")),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StagedBlob for FsStagedBlob<'_> {
+    fn commit(mut self: Box<Self>, name: &str) -> Result<(), StoreError> {
+        validate_blob_name(name)?;
+        if let Some(mut f) = self.file.take() {
+            f.flush().map_err(io_err(&self.tmp))?;
+        }
+        let dest = self.store.blob_path(name);
+        let parent = dest.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+        fs::rename(&self.tmp, &dest).map_err(io_err(&dest))?;
+        self.store.note_unsynced(dest);
+        Ok(())
+    }
+
+    fn abort(mut self: Box<Self>) {
+        self.file.take();
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+impl Drop for FsStagedBlob<'_> {
+    fn drop(&mut self) {
+        // Neither committed nor aborted (a panic or early return): clean up.
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+impl BlobStore for FsStore {
+    fn create(&self) -> Result<Box<dyn StagedBlob + '_>, StoreError> {
+        let tmp = temp_beside(&self.root.join("blobs/.staging/blob"));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io_err(&tmp))?;
+        Ok(Box::new(FsStagedBlob {
+            store: self,
+            tmp,
+            file: Some(file),
+        }))
+    }
+
+    fn open(&self, name: &str) -> Result<Box<dyn Read + Send>, StoreError> {
+        validate_blob_name(name)?;
+        let path = self.blob_path(name);
+        match File::open(&path) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::MissingBlob(name.to_owned()))
+            }
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    fn exists(&self, name: &str) -> Result<bool, StoreError> {
+        validate_blob_name(name)?;
+        Ok(self.blob_path(name).is_file())
+    }
+
+    fn remove(&self, name: &str) -> Result<(), StoreError> {
+        validate_blob_name(name)?;
+        let path = self.blob_path(name);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        let blobs = self.root.join("blobs");
+        let mut names = Vec::new();
+        for shard in fs::read_dir(&blobs).map_err(io_err(&blobs))? {
+            let shard = shard.map_err(io_err(&blobs))?;
+            let shard_name = shard.file_name();
+            if shard_name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let dir = shard.path();
+            for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+                let entry = entry.map_err(io_err(&dir))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') {
+                    names.push(name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    fn sync_blobs(&self) -> Result<(), StoreError> {
+        self.flush_all()
+    }
+}
+
+impl LogStore for FsStore {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        validate_log_path(path)?;
+        read_optional(&self.log_path(path))
+    }
+
+    fn write(&self, path: &str, data: &[u8]) -> Result<(), StoreError> {
+        validate_log_path(path)?;
+        let full = self.log_path(path);
+        write_replace(&full, data, false)?;
+        self.note_unsynced(full);
+        Ok(())
+    }
+
+    fn sync_log(&self) -> Result<(), StoreError> {
+        self.flush_all()
+    }
+}
+
+impl CheckpointStore for FsStore {
+    fn latest(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        read_optional(&self.root.join("log/checkpoint"))
+    }
+
+    fn swap(&self, expected: Option<&[u8]>, new: &[u8]) -> Result<(), StoreError> {
+        // Writers of one vault also hold the vault lock; this lock makes the
+        // compare and the rename one step even for a writer that does not.
+        let lock_path = self.root.join("log/.checkpoint.lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        lock.lock().map_err(io_err(&lock_path))?;
+        let current = self.latest()?;
+        if current.as_deref() != expected {
+            return Err(StoreError::CheckpointConflict);
+        }
+        write_replace(&self.root.join("log/checkpoint"), new, true)
+    }
+
+    fn put_history(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        let path = self.root.join("log/checkpoints").join(size.to_string());
+        write_replace(&path, note, true)
+    }
+
+    fn history_sizes(&self) -> Result<Vec<u64>, StoreError> {
+        let dir = self.root.join("log/checkpoints");
+        let mut sizes = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let entry = entry.map_err(io_err(&dir))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            match name.parse::<u64>() {
+                Ok(n) if n.to_string() == name => sizes.push(n),
+                _ => {
+                    return Err(StoreError::InvalidName {
+                        name: format!("log/checkpoints/{name}"),
+                        why: "checkpoint history files are named by tree size",
+                    });
+                }
+            }
+        }
+        sizes.sort_unstable();
+        Ok(sizes)
+    }
+
+    fn history(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        read_optional(&self.root.join("log/checkpoints").join(size.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_stage_commit_and_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::create(dir.path()).unwrap();
+        let mut staged = store.create().unwrap();
+        staged.write_all(b"ciphertext").unwrap();
+        assert!(store.list().unwrap().is_empty(), "staged blob is invisible");
+        staged.commit("abcdef").unwrap();
+        store.sync_blobs().unwrap();
+        let mut back = Vec::new();
+        store
+            .open("abcdef")
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, b"ciphertext");
+        assert_eq!(store.list().unwrap(), vec!["abcdef".to_string()]);
+        assert!(matches!(
+            store.open("abcd00"),
+            Err(StoreError::MissingBlob(_))
+        ));
+
+        let mut aborted = store.create().unwrap();
+        aborted.write_all(b"x").unwrap();
+        aborted.abort();
+        let staging: Vec<_> = fs::read_dir(dir.path().join("blobs/.staging"))
+            .unwrap()
+            .collect();
+        assert!(staging.is_empty(), "abort leaves nothing behind");
+    }
+
+    #[test]
+    fn checkpoint_compare_and_swap() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::create(dir.path()).unwrap();
+        assert_eq!(store.latest().unwrap(), None);
+        store.swap(None, b"one").unwrap();
+        assert!(matches!(
+            store.swap(None, b"two"),
+            Err(StoreError::CheckpointConflict)
+        ));
+        assert!(matches!(
+            store.swap(Some(b"zero"), b"two"),
+            Err(StoreError::CheckpointConflict)
+        ));
+        store.swap(Some(b"one"), b"two").unwrap();
+        assert_eq!(store.latest().unwrap().unwrap(), b"two");
+        store.put_history(10, b"ten").unwrap();
+        store.put_history(2, b"two").unwrap();
+        assert_eq!(store.history_sizes().unwrap(), vec![2, 10]);
+        assert_eq!(store.history(10).unwrap().unwrap(), b"ten");
+    }
+
+    #[test]
+    fn log_paths_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::create(dir.path()).unwrap();
+        assert!(store.write("tile/../../escape", b"x").is_err());
+        store.write("tile/0/x001/234.p/7", b"x").unwrap();
+        assert!(dir.path().join("log/tile/0/x001/234.p/7").is_file());
+    }
+}
