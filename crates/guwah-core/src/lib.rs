@@ -1,0 +1,19 @@
+//! guwah's pure core: everything a stranger needs to check guwah evidence.
+//!
+//! This crate does no I/O and holds no policy: it hashes, encodes, parses,
+//! signs and verifies. It builds for `wasm32-unknown-unknown` so that the
+//! same code verifies evidence in a browser.
+//!
+//! - [`merkle`]: RFC 9162 (RFC 6962) tree hashing, inclusion and consistency proofs.
+//! - [`tiles`]: C2SP tlog-tiles paths, hash tiles and entry bundles.
+//! - [`note`]: C2SP signed notes with Ed25519 keys.
+//! - [`checkpoint`]: C2SP tlog-checkpoint bodies.
+//! - [`record`]: guwah's canonical log records (items and custody events).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod checkpoint;
+pub mod merkle;
+pub mod note;
+pub mod record;
+pub mod tiles;
