@@ -1,0 +1,160 @@
+//! Command-line syntax: what the user types, and the help that teaches it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const ABOUT: &str = "guwah keeps evidence byte-exact and encrypted, seals each item into a \
+signed append-only Merkle log, and proves to anyone that nothing was altered or removed since.";
+
+const AFTER_HELP: &str = "\
+Start here:
+  export GUWAH_VAULT=~/evidence-vault
+  guwah init                       # asks for a passphrase twice
+  guwah add ~/Pictures/2024-03 --source \"sent by a relative\" --tag checkpoint
+  guwah list
+  guwah verify                     # the fsck: exit 0 only if everything holds
+
+The passphrase comes from GUWAH_PASSPHRASE, --passphrase-file, or a prompt.
+Lose it and the vault cannot be opened: there is no recovery by design.
+
+Exit codes:
+  0  success
+  1  verify found something broken (each thing is named)
+  2  usage error
+  3  bad input: a file, argument or item id that cannot be used
+  4  wrong or missing passphrase
+  5  the vault is damaged, or an I/O error
+  6  the vault is busy: another guwah process is writing to it";
+
+/// The `guwah` command line.
+#[derive(Debug, Parser)]
+#[command(name = "guwah", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// The vault folder.
+    #[arg(long, global = true, env = "GUWAH_VAULT", value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of this file (instead of GUWAH_PASSPHRASE or a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault: keys sealed under your passphrase, an empty log.
+    Init {
+        /// The log's origin (its C2SP checkpoint origin and key name), e.g.
+        /// example.org/evidence. Defaults to a unique random name.
+        #[arg(long, value_name = "NAME")]
+        origin: Option<String>,
+    },
+    /// Seal files or whole folders into the vault (one checkpoint per call).
+    #[command(
+        after_help = "Each file is hashed (SHA-256) and encrypted in one pass, signed with the \
+collector key, and appended to the log. Identical content is stored once: adding the same bytes again \
+reports the existing item. Nothing is written if any input is missing, unreadable or not a regular file."
+    )]
+    Add(AddArgs),
+    /// List the items in the vault.
+    List,
+    /// Show one item: hashes, size, type, times, collector, log index, custody history.
+    Show {
+        /// Item id (or a unique prefix of at least 6 hex digits).
+        id: String,
+    },
+    /// Write an item's original bytes, exactly, to a file (records an `exported` custody event).
+    Get {
+        /// Item id (or a unique prefix).
+        id: String,
+        /// Where to write; `-` for standard output. Existing files are never overwritten.
+        #[arg(long, short, value_name = "PATH")]
+        out: PathBuf,
+        /// Why it is being exported (sealed in the custody event).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Add a note to an item, sealed as an `annotated` custody event.
+    Annotate {
+        /// Item id (or a unique prefix).
+        id: String,
+        /// The note.
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+    },
+    /// Check everything: every blob re-hashed, every signature, every tile, every checkpoint.
+    #[command(
+        after_help = "Exit 0 only if everything holds; otherwise each broken thing is named \
+(item, file, what is wrong) and the exit code is 1."
+    )]
+    Verify,
+    /// The log: keys, checkpoints, leaves and proofs, in standard formats.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Build a demo vault from the bundled sample evidence, step by step.
+    Demo {
+        /// Where to build it (default: a new temporary folder, kept afterwards).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `guwah add` options.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Files or folders to add.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A note about these files (sealed, withholdable).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// A tag (repeat for more).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Where the files came from.
+    #[arg(long, value_name = "TEXT")]
+    pub source: Option<String>,
+    /// When they were captured, RFC 3339 (e.g. 2024-03-01T09:30:00+08:00).
+    #[arg(long, value_name = "RFC3339")]
+    pub captured_at: Option<String>,
+}
+
+/// `guwah log` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// The log's verifier key, as a C2SP signed-note vkey line.
+    Key,
+    /// The latest signed checkpoint (or the stored one of --size N), verbatim.
+    Checkpoint {
+        /// A stored earlier tree size.
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
+    },
+    /// The tree sizes of every stored checkpoint.
+    Checkpoints,
+    /// The exact leaf bytes of an item's record.
+    Leaf {
+        /// Item id (or a unique prefix).
+        id: String,
+    },
+    /// An RFC 9162 inclusion proof of an item's record against the latest checkpoint.
+    Proof {
+        /// Item id (or a unique prefix).
+        id: String,
+    },
+    /// An RFC 9162 consistency proof from tree size N to the latest checkpoint.
+    Consistency {
+        /// The earlier tree size.
+        #[arg(long, value_name = "N")]
+        from: u64,
+    },
+}

@@ -1,0 +1,400 @@
+//! Each subcommand: open the vault, call the library, print the result.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use guwah_vault::{AddOptions, AddProgress, AddStatus, KdfParams, Vault, VerifyProgress, short_id};
+use serde::Serialize;
+
+use crate::cli::{AddArgs, Cli, Command, LogCommand};
+use crate::{Failure, passphrase, progress};
+
+/// `println!` that survives a closed pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        write_stdout(format!("{}\n", format_args!($($arg)*)).as_bytes())?
+    };
+}
+
+fn vault_dir(cli: &Cli) -> Result<PathBuf, Failure> {
+    cli.vault.clone().ok_or(Failure {
+        code: 3,
+        message: "no vault given: pass --vault DIR or set GUWAH_VAULT".into(),
+    })
+}
+
+fn open(cli: &Cli, with_passphrase: bool) -> Result<Vault, Failure> {
+    let dir = vault_dir(cli)?;
+    if with_passphrase {
+        // Check it is a vault before asking for a passphrase.
+        Vault::open(&dir, None)?;
+        let p = passphrase::get(cli.passphrase_file.as_deref(), false)?;
+        Ok(Vault::open(&dir, Some(&p))?)
+    } else {
+        Ok(Vault::open(&dir, None)?)
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| Failure {
+        code: 5,
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    write_stdout(text.as_bytes())
+}
+
+/// Write to standard output; a reader that went away (`| head`) ends the
+/// program quietly, as in other Unix tools.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure {
+            code: 5,
+            message: format!("standard output: {e}"),
+        }),
+    }
+}
+
+/// Run one command; the exit code on success (verify may return 1).
+pub fn run(cli: Cli) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Init { origin } => init(&cli, origin.as_deref()),
+        Command::Add(args) => add(&cli, args),
+        Command::List => list(&cli),
+        Command::Show { id } => show(&cli, id),
+        Command::Get { id, out, reason } => get(&cli, id, out, reason.as_deref()),
+        Command::Annotate { id, note } => {
+            let vault = open(&cli, true)?;
+            let leaf = vault.annotate(id, note)?;
+            if cli.json {
+                print_json(&serde_json::json!({ "item": vault.item_id(id)?, "leaf_index": leaf }))?;
+            } else {
+                say!(
+                    "annotated {} (log entry {leaf})",
+                    short_id(&vault.item_id(id)?)
+                );
+            }
+            Ok(0)
+        }
+        Command::Verify => verify(&cli),
+        Command::Log(cmd) => log(&cli, cmd),
+        Command::Demo { dir } => crate::demo::run(dir.as_deref()),
+    }
+}
+
+fn init(cli: &Cli, origin: Option<&str>) -> Result<u8, Failure> {
+    let dir = vault_dir(cli)?;
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(guwah_vault::VaultError::AlreadyExists(dir).into());
+    }
+    let p = passphrase::get(cli.passphrase_file.as_deref(), true)?;
+    let vault = Vault::init(&dir, &p, origin, KdfParams::DEFAULT)?;
+    if cli.json {
+        print_json(
+            &serde_json::json!({ "vault": dir, "origin": vault.origin(), "log_key": vault.log_vkey() }),
+        )?;
+    } else {
+        say!("created vault {}", dir.display());
+        say!("origin   {}", vault.origin());
+        say!("log key  {}", vault.log_vkey());
+        say!("Keep the passphrase safe: without it the vault cannot be opened.");
+    }
+    Ok(0)
+}
+
+fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let opts = AddOptions {
+        note: args.note.clone(),
+        tags: args.tags.clone(),
+        source: args.source.clone(),
+        captured_at: args.captured_at.clone(),
+    };
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let report = vault.add(&args.paths, &opts, &mut |p| match p {
+        AddProgress::Planned { files, bytes } => {
+            // Only worth a bar for large or many files.
+            if bytes > 64 << 20 || files > 50 {
+                bar = Some(progress::bytes_bar(cli.quiet, bytes, "sealing"));
+            }
+        }
+        AddProgress::Bytes(n) => {
+            if let Some(b) = &bar {
+                b.inc(n)
+            }
+        }
+        AddProgress::File(_) => {}
+        AddProgress::Sealing => {
+            if let Some(b) = &bar {
+                b.set_message("committing")
+            }
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if cli.json {
+        print_json(&report)?;
+    } else {
+        let mut out = String::new();
+        let mut new = 0;
+        for item in &report.items {
+            let status = match item.status {
+                AddStatus::Added => {
+                    new += 1;
+                    "added   "
+                }
+                AddStatus::Existing => "existing",
+            };
+            let _ = writeln!(
+                out,
+                "{status} {}  {}",
+                short_id(&item.id),
+                item.path.display()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "sealed {new} new item(s); the log now holds {} entries",
+            report.tree_size
+        );
+        write_stdout(out.as_bytes())?;
+    }
+    Ok(0)
+}
+
+fn list(cli: &Cli) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let items = vault.list()?;
+    if cli.json {
+        return print_json(&items).map(|_| 0);
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16}  {:>12}  {:<24}  {:<20}  NAME",
+        "ID", "SIZE", "TYPE", "SEALED"
+    );
+    for i in &items {
+        let _ = writeln!(
+            out,
+            "{:<16}  {:>12}  {:<24}  {:<20}  {}{}",
+            short_id(&i.id),
+            i.size,
+            i.media_type,
+            i.sealed_at,
+            i.filename.as_deref().unwrap_or("-"),
+            if i.tags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", i.tags.join(", "))
+            }
+        );
+    }
+    write_stdout(out.as_bytes())?;
+    Ok(0)
+}
+
+fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let d = vault.show(id)?;
+    if cli.json {
+        return print_json(&d).map(|_| 0);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "item        {}", d.id);
+    let _ = writeln!(out, "sha256      {}", d.sha256);
+    let _ = writeln!(out, "size        {} bytes", d.size);
+    let _ = writeln!(out, "media type  {}", d.media_type);
+    let _ = writeln!(out, "sealed at   {}", d.sealed_at);
+    let _ = writeln!(out, "collector   {}", d.collector);
+    let _ = writeln!(
+        out,
+        "log index   {} (of {} entries)",
+        d.leaf_index, d.tree_size
+    );
+    let _ = writeln!(out, "metadata (each field sealed as a salted commitment):");
+    for f in &d.fields {
+        let mark = if f.matches {
+            ""
+        } else {
+            "  <- DOES NOT MATCH THE SEALED COMMITMENT"
+        };
+        let _ = writeln!(
+            out,
+            "  {:<14} {}{mark}",
+            f.name,
+            f.value
+                .as_deref()
+                .unwrap_or("(withheld)")
+                .replace('\n', ", ")
+        );
+    }
+    let _ = writeln!(out, "custody:");
+    for c in &d.custody {
+        let details: Vec<String> = c
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.value.as_deref().unwrap_or("(withheld)")))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}  {:<11} log entry {:<6} by {}{}",
+            c.at,
+            c.action,
+            c.leaf_index,
+            c.actor,
+            if details.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", details.join("; "))
+            }
+        );
+    }
+    write_stdout(out.as_bytes())?;
+    Ok(0)
+}
+
+fn get(cli: &Cli, id: &str, out: &Path, reason: Option<&str>) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let to_stdout = out == Path::new("-");
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let size = if to_stdout { 0 } else { vault.show(id)?.size };
+    if size > 64 << 20 {
+        bar = Some(progress::bytes_bar(cli.quiet, size, "decrypting"));
+    }
+    let item = vault.get(id, (!to_stdout).then_some(out), reason, &mut |n| {
+        if let Some(b) = &bar {
+            b.set_position(n)
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let sha = guwah_core::record::hex32(&item.sha256);
+    if cli.json && !to_stdout {
+        print_json(&serde_json::json!({ "out": out, "size": item.size, "sha256": sha }))?;
+    } else {
+        let msg = format!(
+            "wrote {} bytes to {}; SHA-256 {sha} matches the sealed record",
+            item.size,
+            if to_stdout {
+                "standard output".into()
+            } else {
+                out.display().to_string()
+            }
+        );
+        if to_stdout {
+            eprintln!("{msg}")
+        } else {
+            say!("{msg}")
+        }
+    }
+    Ok(0)
+}
+
+fn verify(cli: &Cli) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let report = vault.verify(&mut |p| match p {
+        VerifyProgress::Planned { bytes } => {
+            if bytes > 64 << 20 {
+                bar = Some(progress::bytes_bar(cli.quiet, bytes, "re-hashing"));
+            }
+        }
+        VerifyProgress::Bytes(n) => {
+            if let Some(b) = &bar {
+                b.inc(n)
+            }
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if cli.json {
+        print_json(&serde_json::json!({ "ok": report.ok(), "report": report }))?;
+    } else {
+        for p in &report.problems {
+            say!("BROKEN  {}: {}", p.thing, p.what);
+        }
+        for n in &report.notes {
+            say!("note    {n}");
+        }
+        if report.ok() {
+            say!(
+                "OK: {} items and {} custody events re-verified ({} bytes re-hashed), {} checkpoints consistent, log size {}",
+                report.items,
+                report.events,
+                report.bytes,
+                report.checkpoints,
+                report.tree_size
+            );
+        } else {
+            say!("FAILED: {} problem(s) found", report.problems.len());
+        }
+    }
+    Ok(if report.ok() { 0 } else { 1 })
+}
+
+fn log(cli: &Cli, cmd: &LogCommand) -> Result<u8, Failure> {
+    let vault = open(cli, false)?;
+    match cmd {
+        LogCommand::Key => {
+            if cli.json {
+                print_json(
+                    &serde_json::json!({ "vkey": vault.log_vkey(), "origin": vault.origin() }),
+                )?;
+            } else {
+                say!("{}", vault.log_vkey());
+            }
+        }
+        LogCommand::Checkpoint { size } => write_stdout(&vault.checkpoint_note(*size)?)?,
+        LogCommand::Checkpoints => {
+            let sizes = vault.checkpoint_sizes()?;
+            if cli.json {
+                print_json(&sizes)?;
+            } else {
+                for s in sizes {
+                    say!("{s}");
+                }
+            }
+        }
+        LogCommand::Leaf { id } => write_stdout(&vault.leaf_bytes(id)?)?,
+        LogCommand::Proof { id } => {
+            let proof = vault.inclusion_proof(id)?;
+            if cli.json {
+                print_json(&proof)?;
+            } else {
+                say!(
+                    "leaf_index {}\ntree_size {}\nleaf_hash {}",
+                    proof.leaf_index,
+                    proof.tree_size,
+                    proof.leaf_hash
+                );
+                for h in &proof.hashes {
+                    say!("hash {h}");
+                }
+            }
+        }
+        LogCommand::Consistency { from } => {
+            let proof = vault.consistency_proof(*from)?;
+            if cli.json {
+                print_json(&proof)?;
+            } else {
+                say!("old_size {}\nnew_size {}", proof.old_size, proof.new_size);
+                for h in &proof.hashes {
+                    say!("hash {h}");
+                }
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,36 @@
+//! The guwah evidence vault: keep, seal and verify.
+//!
+//! A vault is one folder (see `docs/format.md`): encrypted blobs, a signed
+//! append-only log stored as C2SP tiles, an encrypted SQLite index and a key
+//! file sealed under the user's passphrase. This crate is the policy layer
+//! between the pure core (`guwah-core`: formats and proofs) and the storage
+//! contracts (`guwah-store`): it decides what is encrypted with which key,
+//! in what order things are made durable, and what `verify` checks.
+//!
+//! ```no_run
+//! use guwah_vault::{AddOptions, Vault};
+//! let vault = Vault::init("vault".as_ref(), b"correct horse", None, Default::default())?;
+//! let report = vault.add(&["photo.jpg".into()], &AddOptions::default(), &mut |_| {})?;
+//! println!("sealed {} items", report.items.len());
+//! # Ok::<(), guwah_vault::VaultError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod crypto;
+mod error;
+mod index;
+mod ingest;
+mod keys;
+mod log;
+mod media;
+mod vault;
+mod verify;
+
+pub use error::VaultError;
+pub use ingest::{AddOptions, AddProgress, AddReport, AddStatus, AddedItem};
+pub use keys::KdfParams;
+pub use log::{ConsistencyProof, Head, InclusionProof, LogWriter};
+pub use media::sniff_media_type;
+pub use vault::{CustodyEntry, FieldValue, ItemDetails, ItemSummary, Vault, short_id};
+pub use verify::{Problem, VerifyProgress, VerifyReport};
