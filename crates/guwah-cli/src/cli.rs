@@ -100,6 +100,18 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     /// The log: keys, checkpoints, leaves and proofs, in standard formats.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Export items as an evidence package: a BagIt bag (folder or .zip) with proofs and a report.
+    Export(crate::cmd_package::ExportArgs),
+    /// Verify an evidence package offline: every file, record, proof, signature and custody event.
+    VerifyBundle(crate::cmd_package::VerifyBundleArgs),
+    /// Disclose a withheld metadata field of an item: its value and salt, checkable against the sealed record.
+    Disclose(crate::cmd_package::DiscloseArgs),
+    /// BagIt (RFC 8493) tools.
+    #[command(subcommand)]
+    Bag(crate::cmd_bag::BagCommand),
+    /// The browser verifier: write or serve the self-contained verify.html page.
+    #[command(subcommand)]
+    Verifier(crate::cmd_web::VerifierCommand),
     /// Build a demo vault from the bundled sample evidence, step by step.
     Demo {
         /// Where to build it (default: a new temporary folder, kept afterwards).

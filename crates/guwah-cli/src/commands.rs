@@ -24,7 +24,7 @@ fn vault_dir(cli: &Cli) -> Result<PathBuf, Failure> {
     })
 }
 
-fn open(cli: &Cli, with_passphrase: bool) -> Result<Vault, Failure> {
+pub(crate) fn open(cli: &Cli, with_passphrase: bool) -> Result<Vault, Failure> {
     let dir = vault_dir(cli)?;
     if with_passphrase {
         // Check it is a vault before asking for a passphrase.
@@ -36,7 +36,7 @@ fn open(cli: &Cli, with_passphrase: bool) -> Result<Vault, Failure> {
     }
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| Failure {
         code: 5,
         message: e.to_string(),
@@ -82,6 +82,11 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Verify => verify(&cli),
         Command::Log(cmd) => log(&cli, cmd),
+        Command::Export(args) => crate::cmd_package::export(&cli, args),
+        Command::VerifyBundle(args) => crate::cmd_package::verify_bundle(&cli, args),
+        Command::Disclose(args) => crate::cmd_package::disclose(&cli, args),
+        Command::Bag(cmd) => crate::cmd_bag::run(&cli, cmd),
+        Command::Verifier(cmd) => crate::cmd_web::run(&cli, cmd),
         Command::Demo { dir } => crate::demo::run(dir.as_deref()),
     }
 }

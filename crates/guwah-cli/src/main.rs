@@ -3,6 +3,9 @@
 //! `guwah-vault` and `guwah-core`.
 
 mod cli;
+mod cmd_bag;
+mod cmd_package;
+mod cmd_web;
 mod commands;
 mod demo;
 mod passphrase;
