@@ -457,8 +457,15 @@ impl Vault {
             ));
         }
         let blob = keys.blob_name(&sealed.sha256);
-        staged.commit(&blob)?;
-        committed.push(blob.clone());
+        // A committed item already holds these bytes: keep its blob as it is
+        // (never rewrite, never remove it). Otherwise ours replaces any
+        // leftover of an interrupted add, and is ours to remove on failure.
+        if self.index().item_for_blob(&blob, u64::MAX)?.is_some() {
+            staged.abort();
+        } else {
+            staged.commit(&blob)?;
+            committed.push(blob.clone());
+        }
         Ok(Stored {
             blob,
             sha256: sealed.sha256,

@@ -365,8 +365,15 @@ impl Vault {
             Err(fs::TryLockError::Error(e)) => return Err(VaultError::io(&path)(e)),
         }
         let head = self.head()?;
-        self.index()
-            .roll_back_past(head.as_ref().map_or(0, |h| h.checkpoint.size))?;
+        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
+        self.index().roll_back_past(size)?;
+        // The history copy is written just after the swap; an append that
+        // died between the two left it out.
+        if let Some(h) = &head
+            && self.checkpoints.history(size)?.as_deref() != Some(h.note.as_slice())
+        {
+            self.checkpoints.put_history(size, &h.note)?;
+        }
         let staging = self.root.join("blobs/.staging");
         if let Ok(entries) = fs::read_dir(&staging) {
             for e in entries.flatten() {
@@ -388,6 +395,7 @@ impl Vault {
         })?;
         match size {
             None => Ok(head.note),
+            Some(n) if n == head.checkpoint.size => Ok(head.note),
             Some(n) => {
                 let note = self.checkpoints.history(n)?.ok_or_else(|| {
                     VaultError::UnknownItem(format!("no stored checkpoint of size {n}; sizes are listed by `guwah log checkpoints`"))
