@@ -35,7 +35,10 @@ fn report(what: &str, bytes: u64, start: Instant) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mib: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2048);
-    let dir = args.next().map(std::path::PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let dir = args
+        .next()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     let size = mib << 20;
     let key = BlobKey::generate()?;
 
@@ -47,7 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let sealed = encrypt_and_hash(Zeros { left: size }, file.as_file(), &key, &mut |_| {})?;
     file.as_file().sync_all()?;
-    report("encrypt_and_hash zeros -> file (+fsync)", sealed.size, start);
+    report(
+        "encrypt_and_hash zeros -> file (+fsync)",
+        sealed.size,
+        start,
+    );
 
     let start = Instant::now();
     let reader = BufReader::with_capacity(0, file.reopen()?);

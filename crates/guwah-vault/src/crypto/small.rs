@@ -166,7 +166,7 @@ mod tests {
             .encrypt_in_place_detached(
                 Nonce::from_slice(&[7u8; 12]),
                 b"\x01ctx",
-                &mut *b"hello".to_vec(),
+                &mut b"hello".to_vec(),
             )
             .unwrap();
         assert_eq!(&sealed[..13], &[1, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]);

