@@ -9,9 +9,11 @@
 //! - [`note`]: C2SP signed notes with Ed25519 keys.
 //! - [`checkpoint`]: C2SP tlog-checkpoint bodies.
 //! - [`record`]: guwah's canonical log records (items and custody events).
+//! - [`bag`]: BagIt (RFC 8493) validation and manifest writing.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bag;
 pub mod checkpoint;
 pub mod merkle;
 pub mod note;

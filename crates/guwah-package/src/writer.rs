@@ -1,0 +1,379 @@
+//! Writing a BagIt 1.0 bag into a folder (crash-safe: built in
+//! `<dest>.partial`, synced, renamed at the end) or streamed into a zip.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use guwah_core::bag::{self, Algorithm, FileDigest, MultiHasher};
+
+use crate::zip::{ZipError, ZipWriter};
+
+/// The algorithms guwah's bags carry.
+pub const ALGORITHMS: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Sha512];
+
+/// What can go wrong writing a bag.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// An I/O error, naming the file.
+    #[error("{0}: {1}")]
+    Io(String, #[source] io::Error),
+    /// A path refused: unsafe, reserved, or a duplicate.
+    #[error("{0:?}: {1}")]
+    Path(String, String),
+    /// The destination exists already.
+    #[error("{0}: already exists")]
+    Exists(String),
+    /// The zip writer failed.
+    #[error(transparent)]
+    Zip(#[from] ZipError),
+}
+
+enum Sink {
+    Dir {
+        partial: PathBuf,
+        dest: PathBuf,
+    },
+    Zip {
+        zip: ZipWriter<BufWriter<File>>,
+        prefix: String,
+        partial: PathBuf,
+        dest: PathBuf,
+    },
+}
+
+/// What [`BagWriter::finish`] wrote.
+#[derive(Clone, Debug)]
+pub struct BagSummary {
+    /// The bag folder or zip file.
+    pub path: PathBuf,
+    /// Number of payload files.
+    pub payload_files: u64,
+    /// Total payload bytes.
+    pub payload_bytes: u64,
+    /// The `Payload-Oxum` written.
+    pub payload_oxum: String,
+}
+
+/// Builds a bag: payload files streamed and hashed (SHA-256 and SHA-512) on
+/// the way, then tag files, manifests and tag manifests at [`finish`](Self::finish).
+pub struct BagWriter {
+    sink: Sink,
+    payload: BTreeMap<String, FileDigest>,
+    tags: BTreeMap<String, Vec<u8>>,
+    keys: BTreeMap<String, String>,
+}
+
+fn partial_of(dest: &Path) -> PathBuf {
+    let mut s = dest.as_os_str().to_owned();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+fn disp(p: &Path) -> String {
+    p.display().to_string()
+}
+
+impl BagWriter {
+    /// A bag to be written as the folder `dest` (which must not exist).
+    /// A stale `<dest>.partial` from an interrupted run is replaced.
+    pub fn create_dir(dest: &Path) -> Result<Self, WriteError> {
+        if dest.exists() {
+            return Err(WriteError::Exists(disp(dest)));
+        }
+        let partial = partial_of(dest);
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(|e| WriteError::Io(disp(&partial), e))?;
+        }
+        std::fs::create_dir_all(partial.join("data"))
+            .map_err(|e| WriteError::Io(disp(&partial), e))?;
+        Ok(Self::with(Sink::Dir {
+            partial,
+            dest: dest.to_path_buf(),
+        }))
+    }
+
+    /// A bag to be streamed into the zip file `dest` (which must not exist),
+    /// inside the top-level folder `folder` (e.g. the bag's name; `""` for none).
+    pub fn create_zip(dest: &Path, folder: &str) -> Result<Self, WriteError> {
+        if dest.exists() {
+            return Err(WriteError::Exists(disp(dest)));
+        }
+        let prefix = if folder.is_empty() {
+            String::new()
+        } else {
+            if let Some(why) = bag::path_problem(folder) {
+                return Err(WriteError::Path(folder.into(), why.into()));
+            }
+            format!("{folder}/")
+        };
+        let partial = partial_of(dest);
+        let f = File::create(&partial).map_err(|e| WriteError::Io(disp(&partial), e))?;
+        let zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, f));
+        Ok(Self::with(Sink::Zip {
+            zip,
+            prefix,
+            partial,
+            dest: dest.to_path_buf(),
+        }))
+    }
+
+    fn with(sink: Sink) -> Self {
+        BagWriter {
+            sink,
+            payload: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            keys: BTreeMap::new(),
+        }
+    }
+
+    fn claim(&mut self, full: &str) -> Result<(), WriteError> {
+        if let Some(why) = bag::path_problem(full) {
+            return Err(WriteError::Path(full.into(), why.into()));
+        }
+        let key = bag::portable_key(full);
+        if let Some(prev) = self.keys.get(&key) {
+            return Err(WriteError::Path(
+                full.into(),
+                format!(
+                    "clashes with {prev:?} (same name on case-insensitive or normalising file systems)"
+                ),
+            ));
+        }
+        // A file cannot also be a folder of another file.
+        for (k, p) in &self.keys {
+            if k.starts_with(&format!("{key}/")) || key.starts_with(&format!("{k}/")) {
+                return Err(WriteError::Path(
+                    full.into(),
+                    format!("file and folder clash with {p:?}"),
+                ));
+            }
+        }
+        self.keys.insert(key, full.to_string());
+        Ok(())
+    }
+
+    /// Adds a payload file at `data/<rel_path>`, copying from `reader` while
+    /// computing its size, SHA-256 and SHA-512.
+    pub fn add_payload(
+        &mut self,
+        rel_path: &str,
+        reader: &mut dyn Read,
+    ) -> Result<FileDigest, WriteError> {
+        let full = format!("data/{rel_path}");
+        if let Some(why) = bag::path_problem(rel_path) {
+            return Err(WriteError::Path(rel_path.into(), why.into()));
+        }
+        if rel_path.contains(['%', '\r', '\n']) {
+            // RFC 8493 percent-encodes these, but bagit-python 1.9 does not
+            // decode `%25`: such a bag would fail there. Refuse them.
+            return Err(WriteError::Path(
+                rel_path.into(),
+                "'%' or a line break in a file name: not portable to other BagIt tools; rename it"
+                    .into(),
+            ));
+        }
+        self.claim(&full)?;
+        let mut h = MultiHasher::new(&ALGORITHMS);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut pump = |out: &mut dyn Write| -> io::Result<()> {
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                h.update(&buf[..n]);
+                out.write_all(&buf[..n])?;
+            }
+        };
+        match &mut self.sink {
+            Sink::Dir { partial, .. } => {
+                let p = partial.join(&full);
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(full.clone(), e))?;
+                }
+                let f = File::create_new(&p).map_err(|e| WriteError::Io(full.clone(), e))?;
+                let mut w = BufWriter::with_capacity(1 << 20, f);
+                pump(&mut w).map_err(|e| WriteError::Io(full.clone(), e))?;
+                let f = w
+                    .into_inner()
+                    .map_err(|e| WriteError::Io(full.clone(), e.into_error()))?;
+                f.sync_all().map_err(|e| WriteError::Io(full.clone(), e))?;
+            }
+            Sink::Zip { zip, prefix, .. } => {
+                let mut e = zip.start_entry(&format!("{prefix}{full}"))?;
+                pump(&mut e).map_err(|err| WriteError::Io(full.clone(), err))?;
+                e.finish()?;
+            }
+        }
+        let d = h.finish();
+        self.payload.insert(full, d.clone());
+        Ok(d)
+    }
+
+    /// Adds a tag file (outside `data/`, e.g. `guwah/report.txt`); written at
+    /// [`finish`](Self::finish). The bag's own tag files are reserved.
+    pub fn add_tag_file(&mut self, rel_path: &str, bytes: Vec<u8>) -> Result<(), WriteError> {
+        let reserved = rel_path == "bagit.txt"
+            || rel_path == "bag-info.txt"
+            || rel_path == "fetch.txt"
+            || rel_path.starts_with("data/")
+            || rel_path == "data"
+            || (!rel_path.contains('/')
+                && (rel_path.starts_with("manifest-") || rel_path.starts_with("tagmanifest-")));
+        if reserved {
+            return Err(WriteError::Path(
+                rel_path.into(),
+                "reserved for the bag's own files".into(),
+            ));
+        }
+        self.claim(rel_path)?;
+        self.tags.insert(rel_path.to_string(), bytes);
+        Ok(())
+    }
+
+    fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<(), WriteError> {
+        match &mut self.sink {
+            Sink::Dir { partial, .. } => {
+                let p = partial.join(rel);
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(rel.into(), e))?;
+                }
+                let mut f = File::create_new(&p).map_err(|e| WriteError::Io(rel.into(), e))?;
+                f.write_all(bytes)
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| WriteError::Io(rel.into(), e))?;
+            }
+            Sink::Zip { zip, prefix, .. } => {
+                zip.add_entry(&format!("{prefix}{rel}"), bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the tag files, `bagit.txt`, the manifests, `bag-info.txt`
+    /// (the fields given, then `Bagging-Date` unless given, and
+    /// `Payload-Oxum`) and the tag manifests; then makes the bag appear
+    /// at its destination in one rename.
+    pub fn finish(
+        mut self,
+        bag_info_fields: &[(String, String)],
+    ) -> Result<BagSummary, WriteError> {
+        let payload_files = self.payload.len() as u64;
+        let payload_bytes: u64 = self.payload.values().map(|d| d.size).sum();
+        let oxum = bag::payload_oxum(payload_bytes, payload_files);
+        let mut tags: Vec<(String, Vec<u8>)> = std::mem::take(&mut self.tags).into_iter().collect();
+        tags.push(("bagit.txt".into(), bag::bagit_txt().as_bytes().to_vec()));
+        for a in ALGORITHMS {
+            let entries: Vec<(&str, &str)> = self
+                .payload
+                .iter()
+                .map(|(p, d)| {
+                    (
+                        p.as_str(),
+                        d.digests.get(&a).map(String::as_str).unwrap_or(""),
+                    )
+                })
+                .collect();
+            tags.push((
+                format!("manifest-{a}.txt"),
+                bag::manifest_text(a, &entries).into_bytes(),
+            ));
+        }
+        let mut fields: Vec<(String, String)> = bag_info_fields
+            .iter()
+            .filter(|(l, _)| !l.eq_ignore_ascii_case("Payload-Oxum"))
+            .cloned()
+            .collect();
+        if !fields
+            .iter()
+            .any(|(l, _)| l.eq_ignore_ascii_case("Bagging-Date"))
+        {
+            let d = time::OffsetDateTime::now_utc().date();
+            fields.push((
+                "Bagging-Date".into(),
+                format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+            ));
+        }
+        fields.push(("Payload-Oxum".into(), oxum.clone()));
+        tags.push((
+            "bag-info.txt".into(),
+            bag::bag_info_text(&fields).into_bytes(),
+        ));
+        for (rel, bytes) in &tags {
+            self.put(rel, bytes)?;
+        }
+        for a in ALGORITHMS {
+            let digests: Vec<(String, String)> = tags
+                .iter()
+                .map(|(p, b)| {
+                    (
+                        p.clone(),
+                        MultiHasher::digest(&[a], b)
+                            .digests
+                            .get(&a)
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let text = bag::manifest_text(a, &digests);
+            self.put(&format!("tagmanifest-{a}.txt"), text.as_bytes())?;
+        }
+        let path = match self.sink {
+            Sink::Dir { partial, dest } => {
+                sync_tree(&partial)?;
+                rename(&partial, &dest)?;
+                dest
+            }
+            Sink::Zip {
+                zip, partial, dest, ..
+            } => {
+                let w = zip.finish()?;
+                let f = w
+                    .into_inner()
+                    .map_err(|e| WriteError::Io(disp(&partial), e.into_error()))?;
+                f.sync_all()
+                    .map_err(|e| WriteError::Io(disp(&partial), e))?;
+                rename(&partial, &dest)?;
+                dest
+            }
+        };
+        Ok(BagSummary {
+            path,
+            payload_files,
+            payload_bytes,
+            payload_oxum: oxum,
+        })
+    }
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), WriteError> {
+    if to.exists() {
+        return Err(WriteError::Exists(disp(to)));
+    }
+    std::fs::rename(from, to).map_err(|e| WriteError::Io(disp(to), e))?;
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(d) = File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Syncs every folder of the bag (files were synced as written).
+fn sync_tree(dir: &Path) -> Result<(), WriteError> {
+    for ent in std::fs::read_dir(dir).map_err(|e| WriteError::Io(disp(dir), e))? {
+        let ent = ent.map_err(|e| WriteError::Io(disp(dir), e))?;
+        if ent.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            sync_tree(&ent.path())?;
+        }
+    }
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
