@@ -112,6 +112,14 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     /// The browser verifier: write or serve the self-contained verify.html page.
     #[command(subcommand)]
     Verifier(crate::cmd_web::VerifierCommand),
+    /// Trusted timestamps (RFC 3161) over the latest checkpoint, from the configured TSAs.
+    Timestamp(crate::cmd_timestamp::TimestampArgs),
+    /// Witness other logs: cosign their checkpoints (C2SP tlog-witness).
+    #[command(subcommand)]
+    Witness(crate::cmd_witness::WitnessCommand),
+    /// OpenTimestamps: read .ots proofs, replay them and report their attestations.
+    #[command(subcommand)]
+    Ots(crate::cmd_ots::OtsCommand),
     /// Build a demo vault from the bundled sample evidence, step by step.
     Demo {
         /// Where to build it (default: a new temporary folder, kept afterwards).
@@ -163,6 +171,12 @@ pub enum LogCommand {
         /// Item id (or a unique prefix).
         id: String,
     },
+    /// Send the latest checkpoint to the configured witnesses and keep their cosignatures.
+    Witness(crate::cmd_witness::LogWitnessArgs),
+    /// Serve the log as static C2SP tlog-tiles over HTTP.
+    Serve(crate::cmd_publish::ServeArgs),
+    /// Follow a published log: check every checkpoint's consistency and every entry.
+    Monitor(crate::cmd_publish::MonitorArgs),
     /// An RFC 9162 consistency proof from tree size N to the latest checkpoint.
     Consistency {
         /// The earlier tree size.

@@ -1,49 +1,477 @@
-//! `guwah export`, `guwah verify-bundle`, `guwah disclose`. (Being written:
-//! see the package issue.)
+//! `guwah export`, `guwah verify-bundle`, `guwah disclose`: evidence
+//! packages (see `docs/package.md`).
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use guwah_core::bag::FileDigest;
+use guwah_core::bundle::{self, BundleReport, Disclosure, Verdict};
+use guwah_core::note::Verifier;
+use guwah_package::writer::BagWriter;
+use guwah_vault::{ExportOptions, Lang, PackageSink, short_id};
 
 use crate::Failure;
 use crate::cli::Cli;
+use crate::commands::{open, print_json, write_stdout};
 
 /// `guwah export` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+The package is a BagIt bag (a folder, or a zip if PATH ends in .zip) holding the original files, \
+each item's sealed record, a C2SP tlog-proof receipt against one checkpoint, its custody events with \
+their own receipts, the checkpoint, the log key and REPORT.html (see docs/package.md). One `exported` \
+custody event per item is sealed before anything is written. Give the recipient the log key \
+(`guwah log key`) by another channel: they check with `guwah verify-bundle PATH --trust VKEY`.")]
 pub struct ExportArgs {
-    /// Item ids.
+    /// Item ids (or unique prefixes).
+    #[arg(value_name = "ID")]
     pub ids: Vec<String>,
+    /// Also export every item with this tag (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Where to write: a new folder, or a new .zip file.
+    #[arg(long, short, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Leave this metadata field out of the package (repeatable), e.g. gps, source, filename.
+    #[arg(long, value_name = "FIELD")]
+    pub withhold: Vec<String>,
+    /// Why the package is made (sealed in each `exported` custody event).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// bag-info.txt Source-Organization.
+    #[arg(long, value_name = "NAME")]
+    pub org: Option<String>,
+    /// bag-info.txt Contact-Name.
+    #[arg(long, value_name = "NAME")]
+    pub contact_name: Option<String>,
+    /// bag-info.txt Contact-Email.
+    #[arg(long, value_name = "EMAIL")]
+    pub contact_email: Option<String>,
+    /// bag-info.txt External-Description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// bag-info.txt External-Identifier (default: guwah:<origin>:<checkpoint size>).
+    #[arg(long, value_name = "ID")]
+    pub identifier: Option<String>,
+    /// Language of REPORT.html: en or fr.
+    #[arg(long, value_name = "LANG", default_value = "en")]
+    pub lang: String,
 }
 
 /// `guwah verify-bundle` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Exit 0 only when the package is complete, every file, record, signature, proof and custody event \
+holds, and the checkpoint is signed by a key given with --trust. Without --trust the package is checked \
+against the log key it carries and reported UNTRUSTED (exit 1): consistent, but that proves nothing about \
+who made it. Each failure names the file and what is wrong. Exit 3: the package cannot be read.")]
 pub struct VerifyBundleArgs {
-    /// The package.
-    pub path: std::path::PathBuf,
+    /// The package: a bag folder or a .zip.
+    pub path: PathBuf,
+    /// A log key to trust (a C2SP vkey, as printed by `guwah log key`); repeatable.
+    #[arg(long, value_name = "VKEY")]
+    pub trust: Vec<String>,
+    /// Also check a disclosure file (from `guwah disclose --out`) against the item's sealed record.
+    #[arg(long, value_name = "FILE")]
+    pub disclosure: Option<PathBuf>,
 }
 
 /// `guwah disclose` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Prints the field's value and salt, the commitment sealed in the record and the item id, so that \
+anyone can recompute SHA-256(\"guwah/field/v1\\n\" || name || \"\\n\" || salt || value). Seals a \
+`disclosed` custody event first. With --out, also writes a disclosure file that \
+`guwah verify-bundle PACKAGE --disclosure FILE` checks against a package's sealed record.")]
 pub struct DiscloseArgs {
-    /// Item id.
+    /// Item id (or a unique prefix).
     pub id: String,
-    /// Field name.
+    /// Field name (e.g. gps, source, filename).
     pub field: String,
+    /// Write the disclosure file here (never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
-fn not_yet() -> Failure {
-    Failure { code: 2, message: "not available in this build yet".into() }
+fn bad(code: u8, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+/// The BagIt writer, seen by the vault as a [`PackageSink`].
+struct Sink(BagWriter);
+
+impl PackageSink for Sink {
+    fn add_payload(&mut self, path: &str, reader: &mut dyn Read) -> std::io::Result<FileDigest> {
+        let rel = path.strip_prefix("data/").unwrap_or(path);
+        self.0
+            .add_payload(rel, reader)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+    fn add_tag_file(&mut self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.0
+            .add_tag_file(path, bytes.to_vec())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+/// Remove what an interrupted export created (the writer's
+/// `<out>.partial`), and nothing else.
+fn remove_partial(out: &Path) {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".partial");
+    let p = PathBuf::from(p);
+    if p.is_dir() {
+        let _ = std::fs::remove_dir_all(&p);
+    } else {
+        let _ = std::fs::remove_file(&p);
+    }
 }
 
 /// `guwah export`.
-pub fn export(_cli: &Cli, _args: &ExportArgs) -> Result<u8, Failure> {
-    Err(not_yet())
+pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
+    let lang = Lang::parse(&args.lang).ok_or_else(|| {
+        bad(
+            2,
+            format!("--lang {:?}: unknown language; use en or fr", args.lang),
+        )
+    })?;
+    if args.ids.is_empty() && args.tags.is_empty() {
+        return Err(bad(2, "export: name item ids, or --tag TAG"));
+    }
+    let out = &args.out;
+    if out.exists() || out.symlink_metadata().is_ok() {
+        return Err(bad(
+            3,
+            format!(
+                "{}: already exists; guwah does not overwrite, choose a new path",
+                out.display()
+            ),
+        ));
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(bad(
+            3,
+            format!(
+                "{}: folder {} does not exist",
+                out.display(),
+                parent.display()
+            ),
+        ));
+    }
+    let vault = open(cli, true)?;
+    let zip = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let writer = if zip {
+        // The bag goes in one top-level folder named after the zip, so that
+        // unzipping it does not spill files.
+        let folder: String = out
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let folder = folder.trim_start_matches('.');
+        BagWriter::create_zip(out, if folder.is_empty() { "bag" } else { folder })
+    } else {
+        BagWriter::create_dir(out)
+    }
+    .map_err(|e| bad(5, format!("{}: {e}", out.display())))?;
+    let mut sink = Sink(writer);
+    let opts = ExportOptions {
+        ids: args.ids.clone(),
+        tags: args.tags.clone(),
+        withhold: args.withhold.clone(),
+        destination: std::path::absolute(out)
+            .unwrap_or_else(|_| out.clone())
+            .display()
+            .to_string(),
+        reason: args.reason.clone(),
+        org: args.org.clone(),
+        contact_name: args.contact_name.clone(),
+        contact_email: args.contact_email.clone(),
+        description: args.description.clone(),
+        identifier: args.identifier.clone(),
+        lang,
+    };
+    let report = match vault.export(&opts, &mut sink, &mut |_| {}) {
+        Ok(r) => r,
+        Err(e) => {
+            drop(sink);
+            remove_partial(out);
+            return Err(e.into());
+        }
+    };
+    if let Err(e) = sink.0.finish(&report.bag_info) {
+        remove_partial(out);
+        return Err(bad(5, format!("{}: {e}", out.display())));
+    }
+    if cli.json {
+        print_json(&serde_json::json!({ "out": out, "report": report }))?;
+    } else {
+        let mut s = String::new();
+        for i in &report.items {
+            let _ = writeln!(
+                s,
+                "exported {}  {}  ({} custody event(s){})",
+                short_id(&i.id),
+                i.payload,
+                i.events,
+                if i.withheld.is_empty() {
+                    String::new()
+                } else {
+                    format!("; withheld: {}", i.withheld.join(", "))
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "wrote {} item(s) to {}, proven against checkpoint size {} of {}",
+            report.items.len(),
+            out.display(),
+            report.checkpoint_size,
+            report.origin
+        );
+        let _ = writeln!(
+            s,
+            "give the recipient the log key by another channel; they check with:\n  guwah verify-bundle {} --trust '{}'",
+            out.display(),
+            report.log_key
+        );
+        write_stdout(s.as_bytes())?;
+    }
+    Ok(0)
+}
+
+fn read_package(path: &Path) -> Result<guwah_core::bag::BagFiles, Failure> {
+    if !path.exists() {
+        return Err(bad(3, format!("{}: does not exist", path.display())));
+    }
+    guwah_package::source::read_bag(path, &|_| {})
+        .map(|(files, _)| files)
+        .map_err(|e| {
+            bad(
+                3,
+                format!("{}: cannot be read as a package: {e}", path.display()),
+            )
+        })
+}
+
+fn text_report(path: &Path, r: &BundleReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "package   {} ({}, log {}, checkpoint size {})",
+        path.display(),
+        r.version.as_deref().unwrap_or("unknown version"),
+        r.origin.as_deref().unwrap_or("?"),
+        r.checkpoint_size
+            .map_or_else(|| "?".to_string(), |n| n.to_string())
+    );
+    if let Some(k) = &r.log_key {
+        let _ = writeln!(
+            s,
+            "log key   {k} ({})",
+            if r.log_key_trusted {
+                "trusted: given with --trust"
+            } else {
+                "NOT TRUSTED: taken from the package itself"
+            }
+        );
+    }
+    for sig in &r.signatures {
+        let _ = writeln!(
+            s,
+            "signature {} ({}{})",
+            sig.name,
+            sig.status,
+            sig.timestamp
+                .map_or_else(String::new, |t| format!(", cosigned at {t}"))
+        );
+    }
+    let _ = writeln!(
+        s,
+        "timestamps {}",
+        if r.timestamps.is_empty() {
+            "none".to_string()
+        } else {
+            format!(
+                "{} present, not checked by this version",
+                r.timestamps.len()
+            )
+        }
+    );
+    for i in &r.items {
+        let _ = writeln!(
+            s,
+            "{:<7} {}  {}  ({} custody event(s){})",
+            if i.ok() { "OK" } else { "FAILED" },
+            short_id(&i.id),
+            i.payload,
+            i.events.len(),
+            if i.withheld.is_empty() {
+                String::new()
+            } else {
+                format!("; withheld: {}", i.withheld.join(", "))
+            }
+        );
+        for f in &i.failures {
+            let _ = writeln!(s, "        {f}");
+        }
+    }
+    for f in &r.failures {
+        let _ = writeln!(s, "FAILED  {f}");
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning {w}");
+    }
+    let n = r.all_failures().len();
+    let _ = match r.verdict() {
+        Verdict::Valid => writeln!(
+            s,
+            "VALID: {} item(s), every file, record, signature, proof and custody event holds, against a trusted log key",
+            r.items.len()
+        ),
+        Verdict::Untrusted => writeln!(
+            s,
+            "UNTRUSTED: {} item(s) consistent with the log key inside the package, but no trusted key was given; pass --trust VKEY obtained from the vault's owner by another channel",
+            r.items.len()
+        ),
+        Verdict::Failed => writeln!(s, "FAILED: {n} problem(s) found"),
+    };
+    s
 }
 
 /// `guwah verify-bundle`.
-pub fn verify_bundle(_cli: &Cli, _args: &VerifyBundleArgs) -> Result<u8, Failure> {
-    Err(not_yet())
+pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> {
+    let mut trusted = Vec::new();
+    for t in &args.trust {
+        trusted.push(
+            Verifier::from_vkey(t.trim())
+                .map_err(|e| bad(3, format!("--trust {:?}: not a log key: {e}", t)))?,
+        );
+    }
+    let disclosure = match &args.disclosure {
+        None => None,
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| bad(3, format!("{}: {e}", p.display())))?;
+            Some(
+                Disclosure::parse(&bytes)
+                    .map_err(|e| bad(3, format!("{}: not a disclosure file: {e}", p.display())))?,
+            )
+        }
+    };
+    let files = read_package(&args.path)?;
+    let report = bundle::verify_bundle(&files, &trusted);
+    let disclosure_failures = disclosure
+        .as_ref()
+        .map(|d| bundle::check_disclosure(&files, d));
+    let ok = report.verdict() == Verdict::Valid
+        && disclosure_failures.as_ref().is_none_or(|f| f.is_empty());
+    if cli.json {
+        let mut json = report.to_json();
+        if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+            let mut v = v;
+            v["disclosure"] = serde_json::json!({
+                "item": guwah_core::record::hex32(&d.item),
+                "field": d.name,
+                "value": String::from_utf8_lossy(&d.value),
+                "ok": f.is_empty(),
+                "failures": f.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+            });
+            json = v.to_string();
+        }
+        json.push('\n');
+        write_stdout(json.as_bytes())?;
+    } else {
+        let mut s = text_report(&args.path, &report);
+        if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
+            if f.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "DISCLOSURE OK: field {:?} of item {} = {:?} reproduces the commitment sealed in its record",
+                    d.name,
+                    short_id(&guwah_core::record::hex32(&d.item)),
+                    String::from_utf8_lossy(&d.value)
+                );
+            } else {
+                for x in f {
+                    let _ = writeln!(s, "DISCLOSURE FAILED  {x}");
+                }
+            }
+        }
+        write_stdout(s.as_bytes())?;
+    }
+    Ok(if ok { 0 } else { 1 })
 }
 
 /// `guwah disclose`.
-pub fn disclose(_cli: &Cli, _args: &DiscloseArgs) -> Result<u8, Failure> {
-    Err(not_yet())
+pub fn disclose(cli: &Cli, args: &DiscloseArgs) -> Result<u8, Failure> {
+    if let Some(out) = &args.out
+        && (out.exists() || out.symlink_metadata().is_ok())
+    {
+        return Err(bad(
+            3,
+            format!(
+                "{}: already exists; guwah does not overwrite, choose a new path",
+                out.display()
+            ),
+        ));
+    }
+    let vault = open(cli, true)?;
+    let d = vault.disclose(&args.id, &args.field)?;
+    if let Some(out) = &args.out {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(out)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, d.disclosure.as_bytes()))
+            .map_err(|e| bad(5, format!("{}: {e}", out.display())))?;
+    }
+    if cli.json {
+        print_json(&d)?;
+    } else {
+        let mut s = String::new();
+        let _ = writeln!(s, "item        {}", d.item);
+        let _ = writeln!(s, "field       {}", d.field);
+        let _ = writeln!(s, "value       {}", d.value.replace('\n', "\\n"));
+        let _ = writeln!(s, "salt        {} (base64)", d.salt);
+        let _ = writeln!(
+            s,
+            "commitment  {} (base64, sealed in the record)",
+            d.commitment
+        );
+        let _ = writeln!(
+            s,
+            "check: SHA-256(\"guwah/field/v1\\n\" || \"{}\" || \"\\n\" || salt || value) = commitment",
+            d.field
+        );
+        let _ = writeln!(
+            s,
+            "sealed a `disclosed` custody event (log entry {})",
+            d.event_leaf_index
+        );
+        if let Some(out) = &args.out {
+            let _ = writeln!(s, "wrote the disclosure file {}", out.display());
+        }
+        write_stdout(s.as_bytes())?;
+    }
+    Ok(0)
 }

@@ -87,6 +87,9 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Disclose(args) => crate::cmd_package::disclose(&cli, args),
         Command::Bag(cmd) => crate::cmd_bag::run(&cli, cmd),
         Command::Verifier(cmd) => crate::cmd_web::run(&cli, cmd),
+        Command::Timestamp(args) => crate::cmd_timestamp::run(&cli, args),
+        Command::Witness(cmd) => crate::cmd_witness::run(&cli, cmd),
+        Command::Ots(cmd) => crate::cmd_ots::run(&cli, cmd),
         Command::Demo { dir } => crate::demo::run(dir.as_deref()),
     }
 }
@@ -350,6 +353,12 @@ fn verify(cli: &Cli) -> Result<u8, Failure> {
 }
 
 fn log(cli: &Cli, cmd: &LogCommand) -> Result<u8, Failure> {
+    match cmd {
+        LogCommand::Witness(args) => return crate::cmd_witness::log_witness(cli, args),
+        LogCommand::Serve(args) => return crate::cmd_publish::serve(cli, args),
+        LogCommand::Monitor(args) => return crate::cmd_publish::monitor(cli, args),
+        _ => {}
+    }
     let vault = open(cli, false)?;
     match cmd {
         LogCommand::Key => {
@@ -388,6 +397,9 @@ fn log(cli: &Cli, cmd: &LogCommand) -> Result<u8, Failure> {
                     say!("hash {h}");
                 }
             }
+        }
+        LogCommand::Witness(_) | LogCommand::Serve(_) | LogCommand::Monitor(_) => {
+            unreachable!("handled above")
         }
         LogCommand::Consistency { from } => {
             let proof = vault.consistency_proof(*from)?;

@@ -4,8 +4,12 @@
 
 mod cli;
 mod cmd_bag;
+mod cmd_ots;
 mod cmd_package;
+mod cmd_publish;
+mod cmd_timestamp;
 mod cmd_web;
+mod cmd_witness;
 mod commands;
 mod demo;
 mod passphrase;

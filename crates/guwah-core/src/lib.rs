@@ -10,12 +10,16 @@
 //! - [`checkpoint`]: C2SP tlog-checkpoint bodies.
 //! - [`record`]: guwah's canonical log records (items and custody events).
 //! - [`bag`]: BagIt (RFC 8493) validation and manifest writing.
+//! - [`receipt`]: C2SP tlog-proof receipts (index, inclusion proof, checkpoint).
+//! - [`bundle`]: offline verification of a guwah evidence package (a BagIt bag).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bag;
+pub mod bundle;
 pub mod checkpoint;
 pub mod merkle;
 pub mod note;
+pub mod receipt;
 pub mod record;
 pub mod tiles;

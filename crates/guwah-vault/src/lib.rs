@@ -19,18 +19,22 @@
 
 pub mod crypto;
 mod error;
+mod export;
 mod index;
 mod ingest;
 mod keys;
 mod log;
 mod media;
+mod report;
 mod vault;
 mod verify;
 
 pub use error::VaultError;
+pub use export::{DisclosedField, ExportOptions, ExportReport, ExportedItem, PackageSink};
 pub use ingest::{AddOptions, AddProgress, AddReport, AddStatus, AddedItem};
 pub use keys::KdfParams;
 pub use log::{ConsistencyProof, Head, InclusionProof, LogWriter};
 pub use media::sniff_media_type;
+pub use report::Lang;
 pub use vault::{CustodyEntry, FieldValue, ItemDetails, ItemSummary, Vault, short_id};
 pub use verify::{Problem, VerifyProgress, VerifyReport};

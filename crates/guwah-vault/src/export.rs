@@ -1,0 +1,724 @@
+//! `export` and `disclose`: evidence packages for someone who does not
+//! trust us (see `docs/package.md`).
+//!
+//! An export seals one `exported` custody event per item first (one
+//! checkpoint for the batch), then writes, against that checkpoint: each
+//! original (decrypted straight into the package, its SHA-256 checked
+//! against the sealed record), each record, a C2SP tlog-proof receipt, the
+//! fields disclosed or withheld, every custody event with its own receipt,
+//! the checkpoint, the log's key, and `REPORT.html`. The package itself
+//! (BagIt folder or zip) is written by a [`PackageSink`], so this crate
+//! knows nothing of BagIt.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::sync::mpsc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use guwah_core::bag::FileDigest;
+use guwah_core::bundle::{
+    self, CHECKPOINT, Disclosure, FieldEntry, FieldsFile, KEYS, PACKAGE_TXT, PackageIndex,
+    RECEIPT_FILE, RECORD_FILE,
+};
+use guwah_core::merkle::Hash;
+use guwah_core::receipt::TlogProof;
+use guwah_core::record::{
+    Action, EventRecord, FieldCommitment, Record, check_field_name, commit_field, hex32,
+    parse_hex32,
+};
+use serde::Serialize;
+
+use crate::crypto;
+use crate::error::VaultError;
+use crate::index::{EntryRow, Private};
+use crate::log::Head;
+use crate::report::{self, Lang, ReportData, ReportEvent, ReportField, ReportItem};
+use crate::vault::{Vault, commit_values, short_id, timestamp_now};
+
+/// Where an export writes the package: a BagIt writer (folder or zip).
+pub trait PackageSink {
+    /// Write one payload file (`data/...`) from `reader`; returns its size
+    /// and digests (at least SHA-256).
+    fn add_payload(&mut self, path: &str, reader: &mut dyn Read) -> std::io::Result<FileDigest>;
+    /// Write one tag file (outside `data/`).
+    fn add_tag_file(&mut self, path: &str, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+/// What to export and how to describe it.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Item ids or unique prefixes.
+    pub ids: Vec<String>,
+    /// Also every item whose `tags` field holds one of these.
+    pub tags: Vec<String>,
+    /// Field names to leave out (of items and of their events).
+    pub withhold: Vec<String>,
+    /// Where the package goes, as sealed in each `exported` event.
+    pub destination: String,
+    /// Why (sealed in each `exported` event).
+    pub reason: Option<String>,
+    /// `Source-Organization`.
+    pub org: Option<String>,
+    /// `Contact-Name`.
+    pub contact_name: Option<String>,
+    /// `Contact-Email`.
+    pub contact_email: Option<String>,
+    /// `External-Description`.
+    pub description: Option<String>,
+    /// `External-Identifier`.
+    pub identifier: Option<String>,
+    /// Language of `REPORT.html`.
+    pub lang: Lang,
+}
+
+/// One exported item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedItem {
+    /// Item id.
+    pub id: String,
+    /// Its original in the package.
+    pub payload: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Custody events included.
+    pub events: usize,
+    /// Fields withheld.
+    pub withheld: Vec<String>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    /// The items, in log order.
+    pub items: Vec<ExportedItem>,
+    /// The checkpoint every receipt is against.
+    pub checkpoint_size: u64,
+    /// The log's origin.
+    pub origin: String,
+    /// The log's key (vkey): give it to the recipient by another channel.
+    pub log_key: String,
+    /// `bag-info.txt` fields for the writer, in order (without
+    /// `Payload-Oxum`, which the writer computes).
+    pub bag_info: Vec<(String, String)>,
+}
+
+/// A disclosed field: what `guwah disclose` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisclosedField {
+    /// The item id.
+    pub item: String,
+    /// Field name.
+    pub field: String,
+    /// Its value.
+    pub value: String,
+    /// The salt, base64.
+    pub salt: String,
+    /// The commitment sealed in the record, base64.
+    pub commitment: String,
+    /// The log entry of the `disclosed` custody event.
+    pub event_leaf_index: u64,
+    /// The disclosure file (`guwah/disclosure/v1`), checkable with
+    /// `guwah verify-bundle PACKAGE --disclosure FILE`.
+    pub disclosure: String,
+}
+
+/// A bounded in-memory pipe: decryption writes on one thread, the package
+/// writer reads on another; memory stays constant whatever the size.
+struct PipeWriter(mpsc::SyncSender<Vec<u8>>);
+
+impl Write for PipeWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.send(buf.to_vec()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "package writer stopped")
+        })?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct PipeReader<'a> {
+    rx: mpsc::Receiver<Vec<u8>>,
+    buf: Vec<u8>,
+    pos: usize,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl Read for PipeReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.buf.len() {
+            match self.rx.recv() {
+                Ok(b) => {
+                    self.buf = b;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+/// A safe payload name: `data/<16 hex>-<filename, [A-Za-z0-9._-] only>`.
+fn payload_path(id: &str, filename: Option<&str>, media_type: &str) -> String {
+    let short = short_id(id);
+    if let Some(name) = filename {
+        let clean: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let clean = clean.trim_start_matches('.');
+        let clean: String = clean.chars().take(120).collect();
+        if !clean.is_empty() {
+            return format!("data/{short}-{clean}");
+        }
+    }
+    let ext = match media_type {
+        "image/jpeg" => ".jpg",
+        "image/png" => ".png",
+        "image/gif" => ".gif",
+        "image/webp" => ".webp",
+        "image/heic" => ".heic",
+        "video/mp4" => ".mp4",
+        "video/quicktime" => ".mov",
+        "audio/mpeg" => ".mp3",
+        "audio/ogg" => ".ogg",
+        "application/pdf" => ".pdf",
+        "text/plain" => ".txt",
+        "application/zip" => ".zip",
+        _ => "",
+    };
+    format!("data/{short}{ext}")
+}
+
+fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
+    move |e| VaultError::Io {
+        path: what.into(),
+        source: e,
+    }
+}
+
+/// Disclosed or withheld, for each committed field of a record.
+fn fields_file(
+    fields: &[FieldCommitment],
+    private: &Private,
+    withhold: &BTreeSet<String>,
+    thing: &str,
+) -> Result<(FieldsFile, Vec<ReportField>), VaultError> {
+    let mut out = FieldsFile::default();
+    let mut view = Vec::new();
+    for f in fields {
+        let sv = private.fields.get(&f.name);
+        match sv {
+            Some(sv) if !withhold.contains(&f.name) => {
+                let salt: [u8; 32] = B64
+                    .decode(&sv.salt)
+                    .ok()
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or_else(|| {
+                        VaultError::damaged(thing, format!("index salt of field {:?}", f.name))
+                    })?;
+                if commit_field(&f.name, &salt, sv.value.as_bytes()) != f.commitment {
+                    return Err(VaultError::damaged(
+                        thing,
+                        format!(
+                            "the index's value of field {:?} does not match the sealed commitment",
+                            f.name
+                        ),
+                    ));
+                }
+                out.entries.push(FieldEntry::Disclosed {
+                    name: f.name.clone(),
+                    salt,
+                    value: sv.value.as_bytes().to_vec(),
+                });
+                view.push(ReportField {
+                    name: f.name.clone(),
+                    value: Some(sv.value.clone()),
+                });
+            }
+            _ => {
+                out.entries.push(FieldEntry::Withheld {
+                    name: f.name.clone(),
+                });
+                view.push(ReportField {
+                    name: f.name.clone(),
+                    value: None,
+                });
+            }
+        }
+    }
+    Ok((out, view))
+}
+
+fn decode_hashes(hashes: &[String]) -> Result<Vec<Hash>, VaultError> {
+    hashes
+        .iter()
+        .map(|h| {
+            B64.decode(h)
+                .ok()
+                .and_then(|b| <Hash>::try_from(b).ok())
+                .ok_or_else(|| VaultError::damaged("log", "a proof hash is not 32 bytes"))
+        })
+        .collect()
+}
+
+impl Vault {
+    /// Append one custody event per `(item, values)`, all under one new
+    /// checkpoint (the batch variant of `append_event`). Call with the
+    /// write lock held.
+    pub(crate) fn append_events(
+        &self,
+        events: &[(&EntryRow, Vec<(String, String)>)],
+        action: Action,
+        head: Option<&Head>,
+    ) -> Result<Head, VaultError> {
+        let keys = self.keys()?;
+        let old_size = head.map_or(0, |h| h.checkpoint.size);
+        let at = timestamp_now();
+        let mut leaves = Vec::new();
+        let mut rows = Vec::new();
+        for (i, (item_row, values)) in events.iter().enumerate() {
+            let (fields, private) = commit_values(values)?;
+            let item = parse_hex32(&item_row.record_id).ok_or_else(|| {
+                VaultError::damaged("index", format!("bad item id {}", item_row.record_id))
+            })?;
+            let mut ev = EventRecord {
+                action,
+                item,
+                at: at.clone(),
+                actor: [0; 32],
+                related: None,
+                fields,
+                signature: [0; 64],
+            };
+            ev.sign(&keys.collector)
+                .map_err(|e| VaultError::BadArgument {
+                    what: "event".into(),
+                    why: e.to_string(),
+                })?;
+            let record = Record::Event(ev);
+            let leaf_index = old_size + i as u64;
+            let record_id = hex32(&record.id());
+            rows.push(EntryRow {
+                leaf_index,
+                sealed: private.seal(&keys.index_key, leaf_index, &record_id)?,
+                record_id,
+                kind: "event".into(),
+                item_id: item_row.record_id.clone(),
+            });
+            leaves.push(record.encode());
+        }
+        let checkpoint = self.log().stage(old_size, &leaves)?;
+        self.index().insert(&rows, &[])?;
+        self.log().commit(head, checkpoint, &keys.log_signer)
+    }
+
+    /// The items an export names: by id prefix and by tag, in log order.
+    fn export_rows(&self, opts: &ExportOptions, size: u64) -> Result<Vec<EntryRow>, VaultError> {
+        let keys = self.keys()?;
+        let mut chosen: Vec<EntryRow> = Vec::new();
+        for id in &opts.ids {
+            chosen.push(self.resolve(id)?);
+        }
+        if !opts.tags.is_empty() {
+            let rows = self.index().all(size)?;
+            for row in rows.into_iter().filter(|r| r.kind == "item") {
+                let private = Private::open(&keys.index_key, &row)?;
+                let has = private
+                    .fields
+                    .get("tags")
+                    .is_some_and(|t| t.value.lines().any(|l| opts.tags.iter().any(|x| x == l)));
+                if has {
+                    chosen.push(row);
+                }
+            }
+        }
+        chosen.sort_by_key(|r| r.leaf_index);
+        chosen.dedup_by(|a, b| a.leaf_index == b.leaf_index);
+        if chosen.is_empty() {
+            return Err(VaultError::BadArgument {
+                what: "export".into(),
+                why: if opts.tags.is_empty() {
+                    "no items given: name item ids or --tag".into()
+                } else {
+                    format!("no item has the tag(s) {}", opts.tags.join(", "))
+                },
+            });
+        }
+        Ok(chosen)
+    }
+
+    /// Export items as an evidence package into `sink`. Seals one
+    /// `exported` custody event per item *before* writing anything, under
+    /// one checkpoint that every receipt in the package is against.
+    pub fn export(
+        &self,
+        opts: &ExportOptions,
+        sink: &mut dyn PackageSink,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ExportReport, VaultError> {
+        let keys = self.keys()?;
+        let withhold: BTreeSet<String> = opts.withhold.iter().cloned().collect();
+        for w in &withhold {
+            check_field_name(w).map_err(|e| VaultError::BadArgument {
+                what: format!("--withhold {w:?}"),
+                why: e.to_string(),
+            })?;
+        }
+        let (_lock, head) = self.lock_for_write()?;
+        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
+        let rows = self.export_rows(opts, size)?;
+        // 1. The custody events, sealed before anything leaves the vault.
+        let mut values = vec![("destination".to_string(), opts.destination.clone())];
+        if let Some(r) = &opts.reason {
+            values.push(("reason".into(), r.clone()));
+        }
+        let batch: Vec<(&EntryRow, Vec<(String, String)>)> =
+            rows.iter().map(|r| (r, values.clone())).collect();
+        let head = self.append_events(&batch, Action::Exported, head.as_ref())?;
+        let size = head.checkpoint.size;
+        let note = head.note.clone();
+
+        // 2. Per item: record, receipt, fields, events, payload.
+        let mut index = PackageIndex {
+            origin: self.origin.clone(),
+            checkpoint_size: size,
+            items: Vec::new(),
+        };
+        let mut items = Vec::new();
+        let mut report_items = Vec::new();
+        let receipt_for = |leaf_index: u64, leaf: &[u8]| -> Result<Vec<u8>, VaultError> {
+            let proof = self.log().inclusion(leaf_index, size, leaf)?;
+            Ok(TlogProof {
+                extra: None,
+                index: leaf_index,
+                proof: decode_hashes(&proof.hashes)?,
+                checkpoint: note.clone(),
+            }
+            .encode())
+        };
+        for row in &rows {
+            let (leaf, record) = self.record_of(row, size)?;
+            let Record::Item(item) = &record else {
+                return Err(VaultError::damaged(
+                    format!("log entry {}", row.leaf_index),
+                    "indexed as an item but is an event",
+                ));
+            };
+            let id = record.id();
+            let dir = bundle::item_dir(&id);
+            let thing = format!("item {}", short_id(&row.record_id));
+            let private = Private::open(&keys.index_key, row)?;
+            let (fields, field_view) = fields_file(&item.fields, &private, &withhold, &thing)?;
+            let filename = (!withhold.contains("filename"))
+                .then(|| private.fields.get("filename").map(|v| v.value.as_str()))
+                .flatten();
+            let payload = payload_path(&row.record_id, filename, &item.media_type);
+            sink.add_tag_file(&format!("{dir}{RECORD_FILE}"), &leaf)
+                .map_err(io_err(&dir))?;
+            sink.add_tag_file(
+                &format!("{dir}{RECEIPT_FILE}"),
+                &receipt_for(row.leaf_index, &leaf)?,
+            )
+            .map_err(io_err(&dir))?;
+            sink.add_tag_file(&format!("{dir}{}", bundle::FIELDS_FILE), &fields.encode())
+                .map_err(io_err(&dir))?;
+            // Custody events.
+            let mut events = Vec::new();
+            for ev_row in self
+                .index()
+                .history(&row.record_id, size)?
+                .into_iter()
+                .filter(|r| r.kind == "event")
+            {
+                let (ev_leaf, ev_rec) = self.record_of(&ev_row, size)?;
+                let Record::Event(ev) = &ev_rec else {
+                    return Err(VaultError::damaged(
+                        format!("log entry {}", ev_row.leaf_index),
+                        "indexed as an event but is an item",
+                    ));
+                };
+                let edir = bundle::event_dir(&id, &ev_rec.id());
+                let p = Private::open(&keys.index_key, &ev_row)?;
+                let ething = format!("custody event at log entry {}", ev_row.leaf_index);
+                let (ef, eview) = fields_file(&ev.fields, &p, &withhold, &ething)?;
+                sink.add_tag_file(&format!("{edir}{RECORD_FILE}"), &ev_leaf)
+                    .map_err(io_err(&edir))?;
+                sink.add_tag_file(
+                    &format!("{edir}{RECEIPT_FILE}"),
+                    &receipt_for(ev_row.leaf_index, &ev_leaf)?,
+                )
+                .map_err(io_err(&edir))?;
+                if !ev.fields.is_empty() {
+                    sink.add_tag_file(&format!("{edir}{}", bundle::FIELDS_FILE), &ef.encode())
+                        .map_err(io_err(&edir))?;
+                }
+                events.push(ReportEvent {
+                    leaf_index: ev_row.leaf_index,
+                    action: ev.action.as_str().into(),
+                    at: ev.at.clone(),
+                    actor: B64.encode(ev.actor),
+                    fields: eview,
+                });
+            }
+            // The original, decrypted straight into the package.
+            let digest = self.write_payload(&payload, item, sink, progress)?;
+            let withheld: Vec<String> = field_view
+                .iter()
+                .filter(|f| f.value.is_none())
+                .map(|f| f.name.clone())
+                .collect();
+            items.push(ExportedItem {
+                id: row.record_id.clone(),
+                payload: payload.clone(),
+                size: item.size,
+                sha256: hex32(&item.sha256),
+                events: events.len(),
+                withheld,
+            });
+            report_items.push(ReportItem {
+                id: row.record_id.clone(),
+                leaf_index: row.leaf_index,
+                payload: payload.clone(),
+                media_type: item.media_type.clone(),
+                size: item.size,
+                sha256: hex32(&item.sha256),
+                sha512: digest
+                    .digests
+                    .get(&guwah_core::bag::Algorithm::Sha512)
+                    .cloned()
+                    .unwrap_or_default(),
+                sealed_at: item.sealed_at.clone(),
+                collector: B64.encode(item.collector),
+                fields: field_view,
+                events,
+            });
+            index.items.push((id, payload));
+        }
+
+        // 3. Once: index, checkpoint, keys, report.
+        sink.add_tag_file(PACKAGE_TXT, &index.encode())
+            .map_err(io_err(PACKAGE_TXT))?;
+        sink.add_tag_file(CHECKPOINT, &note)
+            .map_err(io_err(CHECKPOINT))?;
+        let log_key = self.log_vkey();
+        sink.add_tag_file(KEYS, format!("{log_key}\n").as_bytes())
+            .map_err(io_err(KEYS))?;
+        let date = timestamp_now();
+        let bagging_date = date.get(..10).unwrap_or("1970-01-01").to_owned();
+        let mut bag_info = Vec::new();
+        let mut put = |k: &str, v: Option<&String>| {
+            if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+                bag_info.push((k.to_owned(), v.replace(['\r', '\n'], " ")));
+            }
+        };
+        put("Source-Organization", opts.org.as_ref());
+        put("Contact-Name", opts.contact_name.as_ref());
+        put("Contact-Email", opts.contact_email.as_ref());
+        let description = opts.description.clone().unwrap_or_else(|| {
+            format!(
+                "guwah evidence package: {} item(s) sealed in the log {}, with proofs against its checkpoint of size {size}",
+                items.len(),
+                self.origin
+            )
+        });
+        put("External-Description", Some(&description));
+        put("Bagging-Date", Some(&bagging_date));
+        let identifier = opts
+            .identifier
+            .clone()
+            .unwrap_or_else(|| format!("guwah:{}:{size}", self.origin));
+        put("External-Identifier", Some(&identifier));
+        put(
+            "Bag-Software-Agent",
+            Some(&format!("guwah {}", env!("CARGO_PKG_VERSION"))),
+        );
+        let html = report::render(
+            &ReportData {
+                origin: self.origin.clone(),
+                checkpoint_size: size,
+                log_key: log_key.clone(),
+                created: date,
+                org: opts.org.clone(),
+                contact_name: opts.contact_name.clone(),
+                contact_email: opts.contact_email.clone(),
+                description: description.clone(),
+                identifier: identifier.clone(),
+                items: report_items,
+            },
+            opts.lang,
+        );
+        sink.add_tag_file(bundle::REPORT, html.as_bytes())
+            .map_err(io_err(bundle::REPORT))?;
+        Ok(ExportReport {
+            items,
+            checkpoint_size: size,
+            origin: self.origin.clone(),
+            log_key,
+            bag_info,
+        })
+    }
+
+    /// Decrypt an item's blob into the sink, checking size and SHA-256.
+    fn write_payload(
+        &self,
+        path: &str,
+        item: &guwah_core::record::ItemRecord,
+        sink: &mut dyn PackageSink,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<FileDigest, VaultError> {
+        let keys = self.keys()?;
+        let blob_name = keys.blob_name(&item.sha256);
+        let src = self.blobs.open(&blob_name)?;
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(8);
+        let blob_key = &keys.blob_key;
+        let (sealed, written) = std::thread::scope(|s| {
+            let worker = s.spawn(move || {
+                let mut w = std::io::BufWriter::with_capacity(256 * 1024, PipeWriter(tx));
+                let r = crypto::decrypt_and_hash(src, &mut w, blob_key, &mut |_| {});
+                let r2 = w.flush();
+                drop(w);
+                r.map_err(|e| e.to_string())
+                    .and_then(|s| r2.map(|_| s).map_err(|e| e.to_string()))
+            });
+            let mut reader = PipeReader {
+                rx,
+                buf: Vec::new(),
+                pos: 0,
+                progress,
+            };
+            let written = sink.add_payload(path, &mut reader);
+            drop(reader);
+            let sealed = worker
+                .join()
+                .unwrap_or_else(|_| Err("decryption thread panicked".into()));
+            (sealed, written)
+        });
+        let sealed = sealed.map_err(|e| VaultError::damaged(format!("blob {blob_name}"), e))?;
+        let digest = written.map_err(io_err(path))?;
+        if sealed.sha256 != item.sha256 || sealed.size != item.size || digest.size != item.size {
+            return Err(VaultError::damaged(
+                format!("blob {blob_name}"),
+                "decrypts to bytes whose SHA-256 or size differs from the sealed record",
+            ));
+        }
+        Ok(digest)
+    }
+
+    /// Disclose one metadata field of an item: its value and salt, after
+    /// sealing a `disclosed` custody event (field name in its `field`).
+    pub fn disclose(&self, id: &str, field: &str) -> Result<DisclosedField, VaultError> {
+        let keys = self.keys()?;
+        check_field_name(field).map_err(|e| VaultError::BadArgument {
+            what: format!("field {field:?}"),
+            why: e.to_string(),
+        })?;
+        let row = self.resolve(id)?;
+        let (_lock, head) = self.lock_for_write()?;
+        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
+        let (_, record) = self.record_of(&row, size)?;
+        let sealed = record
+            .fields()
+            .iter()
+            .find(|f| f.name == field)
+            .ok_or_else(|| VaultError::BadArgument {
+                what: format!("field {field:?}"),
+                why: format!(
+                    "item {} has no such field; it has: {}",
+                    short_id(&row.record_id),
+                    record
+                        .fields()
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?
+            .clone();
+        let private = Private::open(&keys.index_key, &row)?;
+        let sv = private.fields.get(field).ok_or_else(|| {
+            VaultError::damaged(
+                format!("index row for item {}", short_id(&row.record_id)),
+                format!("holds no value for field {field:?}"),
+            )
+        })?;
+        let salt: [u8; 32] = B64
+            .decode(&sv.salt)
+            .ok()
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| VaultError::damaged("index", "bad salt"))?;
+        if commit_field(field, &salt, sv.value.as_bytes()) != sealed.commitment {
+            return Err(VaultError::damaged(
+                format!("item {}", short_id(&row.record_id)),
+                format!("the index's value of {field:?} does not match the sealed commitment"),
+            ));
+        }
+        let item = parse_hex32(&row.record_id)
+            .ok_or_else(|| VaultError::damaged("index", "bad item id"))?;
+        let head = self.append_events(
+            &[(&row, vec![("field".into(), field.into())])],
+            Action::Disclosed,
+            head.as_ref(),
+        )?;
+        let d = Disclosure {
+            item,
+            name: field.to_owned(),
+            salt,
+            value: sv.value.as_bytes().to_vec(),
+            commitment: sealed.commitment,
+        };
+        Ok(DisclosedField {
+            item: row.record_id.clone(),
+            field: field.to_owned(),
+            value: sv.value.clone(),
+            salt: sv.salt.clone(),
+            commitment: B64.encode(sealed.commitment),
+            event_leaf_index: head.checkpoint.size - 1,
+            disclosure: String::from_utf8_lossy(&d.encode()).into_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_paths_are_safe() {
+        let id = "0123456789abcdef0123";
+        assert_eq!(
+            payload_path(id, Some("IMG 0001.JPG"), "image/jpeg"),
+            "data/0123456789abcdef-IMG_0001.JPG"
+        );
+        assert_eq!(
+            payload_path(id, Some("../../etc/passwd"), "text/plain"),
+            "data/0123456789abcdef-_.._etc_passwd"
+        );
+        assert_eq!(
+            payload_path(id, Some("..."), "image/png"),
+            "data/0123456789abcdef.png"
+        );
+        assert_eq!(payload_path(id, None, "x/y"), "data/0123456789abcdef");
+        for p in [
+            payload_path(id, Some("é\n%20ü.pdf"), "application/pdf"),
+            payload_path(id, Some(&"a".repeat(500)), "x/y"),
+        ] {
+            assert!(bundle::is_payload_name(&p), "{p}");
+        }
+    }
+}
