@@ -189,7 +189,7 @@ fn field_values(fields: &[FieldCommitment], private: Option<&Private>) -> Vec<Fi
         .collect()
 }
 
-fn parse_marker(root: &Path, text: &str) -> Result<(String, Verifier), VaultError> {
+fn parse_marker(root: &Path, text: &str) -> Result<(String, Verifier, [u8; 32]), VaultError> {
     let bad =
         |why: &str| VaultError::damaged(root.join(MARKER).display().to_string(), why.to_owned());
     let mut lines = text.lines();
@@ -208,7 +208,22 @@ fn parse_marker(root: &Path, text: &str) -> Result<(String, Verifier), VaultErro
     if key.name() != origin {
         return Err(bad("log-key name is not the origin"));
     }
-    Ok((origin.to_owned(), key))
+    let collector = lines
+        .next()
+        .and_then(|l| l.strip_prefix("collector "))
+        .and_then(|b| B64.decode(b).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| bad("fourth line is not \"collector <base64 Ed25519 key>\""))?;
+    // Byte for byte what `init` wrote: no stray or missing characters.
+    let canonical = format!(
+        "guwah-vault v1\norigin {origin}\nlog-key {}\ncollector {}\n",
+        key.to_vkey(),
+        B64.encode(collector)
+    );
+    if text != canonical {
+        return Err(bad("is not in canonical form (altered?)"));
+    }
+    Ok((origin.to_owned(), key, collector))
 }
 
 impl Vault {
@@ -283,7 +298,7 @@ impl Vault {
         };
         let text = String::from_utf8(text)
             .map_err(|_| VaultError::damaged(marker_path.display().to_string(), "not UTF-8"))?;
-        let (origin, log_key) = parse_marker(root, &text)?;
+        let (origin, log_key, collector) = parse_marker(root, &text)?;
         let keys = match passphrase {
             None => None,
             Some(p) => {
@@ -294,6 +309,12 @@ impl Vault {
                     return Err(VaultError::damaged(
                         marker_path.display().to_string(),
                         "log-key does not match the vault's sealed keys",
+                    ));
+                }
+                if keys.collector.verifying_key().to_bytes() != collector {
+                    return Err(VaultError::damaged(
+                        marker_path.display().to_string(),
+                        "collector does not match the vault's sealed keys",
                     ));
                 }
                 Some(keys)
@@ -366,6 +387,7 @@ impl Vault {
         }
         let head = self.head()?;
         let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
+        self.refuse_rollback(size)?;
         self.index().roll_back_past(size)?;
         // The history copy is written just after the swap; an append that
         // died between the two left it out.
@@ -381,6 +403,24 @@ impl Vault {
             }
         }
         Ok((lock, head))
+    }
+
+    /// The history copy of a checkpoint is written after the swap, so a
+    /// history larger than the latest checkpoint means `log/checkpoint` was
+    /// deleted or replaced by an older one. A writer must not go on from
+    /// there: it would discard the index rows of the newer entries.
+    pub(crate) fn refuse_rollback(&self, size: u64) -> Result<(), VaultError> {
+        if let Some(&newest) = self.checkpoints.history_sizes()?.last()
+            && newest > size
+        {
+            return Err(VaultError::damaged(
+                "log/checkpoint",
+                format!(
+                    "is missing or older (size {size}) than log/checkpoints/{newest}: the latest checkpoint was deleted or rolled back; nothing was changed (restore it from log/checkpoints/{newest} after checking why)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The log's verifier key as a C2SP vkey line.

@@ -93,7 +93,7 @@ impl Vault {
             Some(note) => match log.open_note(&note, &self.log_key, "log/checkpoint") {
                 Ok(cp) => Some((note, cp)),
                 Err(e) => {
-                    report.problem("log/checkpoint", e.to_string());
+                    report.problem("log/checkpoint", damage_detail(e));
                     return Ok(report);
                 }
             },
@@ -109,10 +109,13 @@ impl Vault {
                         report.problem(&thing, format!("holds a checkpoint of size {}", cp.size))
                     }
                     Ok(cp) if n <= size => history.push(cp),
-                    Ok(_) => report.notes.push(format!(
-                        "{thing}: beyond the latest checkpoint (left by an interrupted append)"
-                    )),
-                    Err(e) => report.problem(&thing, e.to_string()),
+                    // History copies are written after the swap: one past the
+                    // latest checkpoint means log/checkpoint went back in time.
+                    Ok(_) => report.problem(
+                        "log/checkpoint",
+                        format!("is missing or older (size {size}) than {thing}: the latest checkpoint was deleted or rolled back"),
+                    ),
+                    Err(e) => report.problem(&thing, damage_detail(e)),
                 },
                 None => report.problem(&thing, "vanished while being read"),
             }
@@ -136,6 +139,13 @@ impl Vault {
             let _ = note;
         }
 
+        // Witness cosignatures on the latest checkpoint (C2SP tlog-witness).
+        crate::witness::verify_hook(
+            self,
+            latest.as_ref().map(|(n, _)| n.as_slice()),
+            &mut report,
+        );
+
         // Leaves, bundle by bundle.
         let mut leaves: Vec<Vec<u8>> = Vec::with_capacity(size as usize);
         for id in tiles::entry_bundles_for_size(size) {
@@ -158,6 +168,34 @@ impl Vault {
             }
         }
         let leaf_hashes: Vec<Hash> = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
+
+        // If the stored hash tiles reproduce the signed root they are
+        // authentic, and a leaf that disagrees with them was altered in its
+        // entry bundle: name the bundle, not the tiles rebuilt from it.
+        let mut altered_leaves = false;
+        if let Some((_, cp)) = &latest
+            && size > 0
+            && log.root(size).ok() == Some(cp.root)
+        {
+            for id in tiles::entry_bundles_for_size(size) {
+                let Some(bytes) = self.log_objects.read(&id.tile().path())? else {
+                    continue;
+                };
+                let Ok(hashes) = tiles::parse_hash_tile(id.tile(), &bytes) else {
+                    continue;
+                };
+                for (pos, h) in hashes.iter().enumerate() {
+                    let i = (id.index << 8) as usize + pos;
+                    if leaf_hashes.get(i) != Some(h) {
+                        altered_leaves = true;
+                        report.problem(
+                            format!("log/{}", id.path()),
+                            format!("entry {i} does not hash to the signed tree: it was altered"),
+                        );
+                    }
+                }
+            }
+        }
 
         // Tiles: replay the history batch by batch; every tile must match.
         let mut replay: HashMap<String, Vec<u8>> = HashMap::new();
@@ -186,6 +224,8 @@ impl Vault {
             for (path, expect) in objects {
                 match self.log_objects.read(&path)? {
                     Some(stored) if stored == expect => {}
+                    // Already explained by an altered entry above.
+                    Some(_) if altered_leaves => {}
                     Some(_) => {
                         if bad_tiles.insert(path.clone()) {
                             report.problem(
@@ -199,7 +239,7 @@ impl Vault {
                 replay.insert(path, expect);
             }
             let root = merkle::root_from_leaf_hashes(&leaf_hashes[..cp.size as usize]);
-            if root != cp.root {
+            if root != cp.root && !altered_leaves {
                 report.problem(
                     format!("log/checkpoints/{}", cp.size),
                     "root hash does not match the tree rebuilt from the log's entries",
@@ -401,5 +441,13 @@ impl Vault {
             }
         }
         Ok(report)
+    }
+}
+
+/// The detail of a damage error, without repeating the thing it names.
+fn damage_detail(e: VaultError) -> String {
+    match e {
+        VaultError::Damaged { what, .. } => what,
+        other => other.to_string(),
     }
 }
