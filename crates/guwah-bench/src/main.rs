@@ -15,10 +15,13 @@
 //! 4. `guwah --version` (median of 50 runs);
 //!
 //! and prints a table with each target and PASS/MISS, the machine facts and
-//! the exact commands. See `--help` for every option.
+//! the exact commands. See `--help` for every option. `--witness` and
+//! `--bundle` run one other benchmark instead (see [`witness`], [`bundle`]).
 
+mod bundle;
 mod logbench;
 mod proc;
+mod witness;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -48,6 +51,14 @@ usage: cargo run --release -p guwah-bench -- [OPTIONS]
                   `cargo build --release -p guwah` and use target/release/guwah)
   --no-build      do not run cargo; use the existing target/release/guwah
   --quick         fast sanity run: 256 MiB, 10000 entries, 1000 files (under a minute)
+  --witness       only the witness benchmark: add-checkpoint from 100 logs by 16 clients
+                  for 10 s (--quick: 20 logs, 8 clients, 3 s) against in-process signing
+  --bundle        only the package benchmark: `guwah verify-bundle` of a bag of 10000 files /
+                  10 GiB against `openssl dgst -sha256` and `-sha512` run at once (the hashing
+                  ceiling) and against `bagit.py --validate --processes 2` (--quick: 2000 files,
+                  1 GiB); the input, vault and bag are built once and kept in --dir
+  --bundle-files N  payload files in the --bundle package (default 10000)
+  --bundle-gb N   payload size of the --bundle package, in GiB (default 10)
   -h, --help      this help";
 
 /// Command-line options.
@@ -63,6 +74,10 @@ struct Opts {
     guwah: Option<PathBuf>,
     build: bool,
     quick: bool,
+    witness: bool,
+    bundle: bool,
+    bundle_files: u64,
+    bundle_bytes: u64,
 }
 
 /// How the page cache is put in the same state before every timed run.
@@ -86,8 +101,20 @@ fn parse_args() -> Result<Opts, String> {
         guwah: None,
         build: true,
         quick: false,
+        witness: false,
+        bundle: false,
+        bundle_files: 0,
+        bundle_bytes: 0,
     };
     let (mut size, mut entries, mut files) = (None, None, None);
+    let (mut bundle_files, mut bundle_bytes) = (None, None);
+    let gb_arg = |name: &str, v: String| {
+        v.parse()
+            .ok()
+            .filter(|g: &f64| *g > 0.0 && g.is_finite())
+            .map(|gb| (gb * (1u64 << 30) as f64) as u64)
+            .ok_or(format!("{name}: {v:?} is not a positive number"))
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -96,15 +123,9 @@ fn parse_args() -> Result<Opts, String> {
                 .map_err(|_| format!("{name}: {v:?} is not a whole number"))
         };
         match a.as_str() {
-            "--size-gb" => {
-                let v = value(&a)?;
-                let gb: f64 = v
-                    .parse()
-                    .ok()
-                    .filter(|g: &f64| *g > 0.0 && g.is_finite())
-                    .ok_or(format!("--size-gb: {v:?} is not a positive number"))?;
-                size = Some((gb * (1u64 << 30) as f64) as u64);
-            }
+            "--size-gb" => size = Some(gb_arg(&a, value(&a)?)?),
+            "--bundle-gb" => bundle_bytes = Some(gb_arg(&a, value(&a)?)?),
+            "--bundle-files" => bundle_files = Some(num(&a, value(&a)?)?.max(1)),
             "--entries" => entries = Some(num(&a, value(&a)?)?),
             "--batch" => o.batch = num(&a, value(&a)?)?.max(1),
             "--files" => files = Some(num(&a, value(&a)?)?.max(1)),
@@ -120,6 +141,8 @@ fn parse_args() -> Result<Opts, String> {
             }
             "--no-build" => o.build = false,
             "--quick" => o.quick = true,
+            "--witness" => o.witness = true,
+            "--bundle" => o.bundle = true,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -135,6 +158,13 @@ fn parse_args() -> Result<Opts, String> {
     o.size_bytes = size.unwrap_or(dsize);
     o.entries = entries.unwrap_or(dentries).max(1);
     o.files = files.unwrap_or(dfiles);
+    let (bfiles, bbytes) = if o.quick {
+        (2_000, 1 << 30)
+    } else {
+        (10_000, 10 << 30)
+    };
+    o.bundle_files = bundle_files.unwrap_or(bfiles);
+    o.bundle_bytes = bundle_bytes.unwrap_or(bbytes).max(o.bundle_files);
     Ok(o)
 }
 
@@ -404,6 +434,10 @@ fn nothing(_: &mut Bench) -> Result<(), String> {
 
 // ---------------------------------------------------------------- report
 
+fn secs_ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
 fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 1.0 {
@@ -555,6 +589,13 @@ fn locate_guwah(opts: &Opts, commands: &mut Vec<String>) -> Result<PathBuf, Stri
     Ok(path.canonicalize().unwrap_or(path))
 }
 
+fn cache_text(cache: CacheMode) -> &'static str {
+    match cache {
+        CacheMode::Cold => "cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed run",
+        CacheMode::Warm => "warm: every command run once, untimed, before its timed run",
+    }
+}
+
 fn default_dir() -> PathBuf {
     let var_tmp = Path::new("/var/tmp");
     let tmpfs = |p: &Path| mount_of(p).is_some_and(|(_, t, _)| t == "tmpfs" || t == "ramfs");
@@ -598,6 +639,39 @@ fn real_main() -> Result<(), String> {
     let mut commands = Vec::new();
     let guwah = locate_guwah(&opts, &mut commands)?;
 
+    if opts.witness {
+        let (logs, clients, secs) = if opts.quick {
+            (20, 8, 3)
+        } else {
+            (100, 16, 10)
+        };
+        println!(
+            "== witness: add-checkpoint from {logs} logs, {clients} clients, {secs} s, on 127.0.0.1"
+        );
+        let r = witness::run(&guwah, &dir, logs, clients, secs)?;
+        let rows = vec![
+            row(
+                format!(
+                    "witness add-checkpoint ({} logs, {} clients)",
+                    r.logs, r.clients
+                ),
+                format!("{:.0} req/s", r.rps),
+                format!(
+                    "{:.0} cosignatures/s signed in-process (1 thread)",
+                    r.sign_rate
+                ),
+            )
+            .ratio(r.rps / r.sign_rate),
+            row(
+                "witness latency p50 / p99",
+                format!("{} / {}", secs_ms(r.p50), secs_ms(r.p99)),
+                format!("{} non-200 answers", r.errors),
+            ),
+        ];
+        print_table(&rows);
+        return Ok(());
+    }
+
     let cache = match opts.cache {
         Some(CacheMode::Cold) => {
             sync_and_drop_caches().map_err(|e| format!("--cache cold: {e} (needs root)"))?;
@@ -609,6 +683,58 @@ fn real_main() -> Result<(), String> {
             Err(_) => CacheMode::Warm,
         },
     };
+
+    if opts.bundle {
+        println!("== machine");
+        let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+        for (k, v) in [
+            ("nproc", nproc.to_string()),
+            ("load", load()),
+            ("cpu", cpu_model()),
+            ("memory", mem_total()),
+            (
+                "bench dir",
+                format!(
+                    "{} ({fstype} on {device}, mounted at {mount_point})",
+                    dir.display()
+                ),
+            ),
+            ("openssl", openssl_version),
+            ("guwah", guwah.display().to_string()),
+            ("page cache", cache_text(cache).into()),
+        ] {
+            println!("  {k:<11} {v}");
+        }
+        let mut b = Bench {
+            dir: dir.clone(),
+            guwah: guwah.clone(),
+            cache,
+            commands,
+        };
+        bundle::run(
+            &mut b,
+            &bundle::BundleOpts {
+                files: opts.bundle_files,
+                bytes: opts.bundle_bytes,
+                reps: opts.reps,
+                quick: opts.quick,
+            },
+        )?;
+        let _ = fs::remove_file(b.log_path());
+        println!();
+        println!("== commands used");
+        for c in &b.commands {
+            println!("  {c}");
+        }
+        println!();
+        println!("load at end: {}", load());
+        println!(
+            "package kept in {} for the next run; total bench time {}",
+            dir.display(),
+            secs(started.elapsed())
+        );
+        return Ok(());
+    }
 
     // Room for the input, a dd copy and a vault's encrypted blob.
     let need = opts.size_bytes * 3 + (512 << 20);
@@ -655,16 +781,7 @@ fn real_main() -> Result<(), String> {
         ("openssl", openssl_version),
         ("dd", dd_version),
         ("guwah", guwah.display().to_string()),
-        (
-            "page cache",
-            match cache {
-                CacheMode::Cold => {
-                    "cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed run"
-                }
-                CacheMode::Warm => "warm: every command run once, untimed, before its timed run",
-            }
-            .into(),
-        ),
+        ("page cache", cache_text(cache).into()),
         (
             "peak RSS",
             "wait4(2) rusage of each guwah child (ru_maxrss)".into(),

@@ -80,6 +80,8 @@ pub struct Outcome {
     pub wall: Duration,
     /// The child's peak resident set size, in bytes.
     pub max_rss: u64,
+    /// User plus system CPU time of the child and the descendants it reaped.
+    pub cpu: Duration,
 }
 
 /// Run `cmd` to completion with stdout discarded and stderr kept in
@@ -106,7 +108,7 @@ pub fn run(cmd: &Cmd, stderr_log: &Path) -> Result<Outcome, String> {
             format!("cannot start `{cmd}`: {e}")
         }
     })?;
-    let (status, max_rss) =
+    let (status, max_rss, cpu) =
         wait_with_rusage(child.id()).map_err(|e| format!("waiting for `{cmd}`: {e}"))?;
     let wall = start.elapsed();
     // The child is reaped; dropping the handle only closes our pipe ends.
@@ -115,12 +117,13 @@ pub fn run(cmd: &Cmd, stderr_log: &Path) -> Result<Outcome, String> {
         let text = std::fs::read_to_string(stderr_log).unwrap_or_default();
         return Err(format!("`{cmd}` failed ({status}): {}", text.trim()));
     }
-    Ok(Outcome { wall, max_rss })
+    Ok(Outcome { wall, max_rss, cpu })
 }
 
-/// Reap child `pid` with `wait4(2)`: its exit status and peak RSS in bytes.
+/// Reap child `pid` with `wait4(2)`: its exit status, peak RSS in bytes and
+/// CPU time (user + system, including the descendants it waited for).
 #[allow(unsafe_code)]
-fn wait_with_rusage(pid: u32) -> io::Result<(ExitStatus, u64)> {
+fn wait_with_rusage(pid: u32) -> io::Result<(ExitStatus, u64, Duration)> {
     let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is a plain C struct of integers, for which all-zero
@@ -141,5 +144,10 @@ fn wait_with_rusage(pid: u32) -> io::Result<(ExitStatus, u64)> {
     }
     // Linux reports ru_maxrss in KiB.
     let max_rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
-    Ok((ExitStatus::from_raw(status), max_rss))
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    Ok((ExitStatus::from_raw(status), max_rss, cpu))
 }

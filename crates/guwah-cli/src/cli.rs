@@ -96,7 +96,11 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
         after_help = "Exit 0 only if everything holds; otherwise each broken thing is named \
 (item, file, what is wrong) and the exit code is 1."
     )]
-    Verify,
+    Verify {
+        /// Witness cosignatures the latest checkpoint must carry (--witness VKEY --min-witnesses K).
+        #[command(flatten)]
+        witnesses: crate::cmd_witness::WitnessPolicyArgs,
+    },
     /// The log: keys, checkpoints, leaves and proofs, in standard formats.
     #[command(subcommand)]
     Log(LogCommand),

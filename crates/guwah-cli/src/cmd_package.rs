@@ -58,6 +58,13 @@ pub struct ExportArgs {
     /// Language of REPORT.html: en or fr.
     #[arg(long, value_name = "LANG", default_value = "en")]
     pub lang: String,
+    /// Stamp the package's checkpoint with every configured TSA (RFC 3161) and include the tokens.
+    #[arg(long)]
+    pub timestamp: bool,
+    /// Have every configured witness cosign the package's checkpoint first (C2SP tlog-witness),
+    /// so the package carries the cosignatures `verify-bundle --witness` asks for.
+    #[arg(long)]
+    pub witness: bool,
 }
 
 /// `guwah verify-bundle` arguments.
@@ -76,6 +83,12 @@ pub struct VerifyBundleArgs {
     /// Also check a disclosure file (from `guwah disclose --out`) against the item's sealed record.
     #[arg(long, value_name = "FILE")]
     pub disclosure: Option<PathBuf>,
+    /// Witness cosignatures the package's checkpoint must carry (--witness VKEY --min-witnesses K).
+    #[command(flatten)]
+    pub witnesses: crate::cmd_witness::WitnessPolicyArgs,
+    /// A TSA root certificate (PEM or DER) anchoring the package's RFC 3161 tokens; repeatable.
+    #[arg(long, value_name = "PEMFILE")]
+    pub tsa_root: Vec<PathBuf>,
 }
 
 /// `guwah disclose` arguments.
@@ -209,6 +222,16 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
         description: args.description.clone(),
         identifier: args.identifier.clone(),
         lang,
+        timestamp: args.timestamp.then(|| {
+            guwah_vault::SharedTransport(std::sync::Arc::new(
+                crate::cmd_timestamp::post_timestamp_query,
+            ))
+        }),
+        witness: args.witness.then(|| {
+            guwah_vault::SharedWitnessTransport(std::sync::Arc::new(
+                crate::cmd_witness::witness_transport(std::time::Duration::from_secs(30)),
+            ))
+        }),
     };
     let report = match vault.export(&opts, &mut sink, &mut |_| {}) {
         Ok(r) => r,
@@ -218,7 +241,16 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
             return Err(e.into());
         }
     };
-    if let Err(e) = sink.0.finish(&report.bag_info) {
+    // The offline browser verifier travels with every package.
+    let page = sink
+        .0
+        .add_tag_file("verify.html", guwah_web::verify_html().as_bytes().to_vec());
+    if let Err(e) = page.map_err(|e| e.to_string()).and_then(|_| {
+        sink.0
+            .finish(&report.bag_info)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }) {
         remove_partial(out);
         return Err(bad(5, format!("{}: {e}", out.display())));
     }
@@ -378,14 +410,21 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
         }
     };
     let files = read_package(&args.path)?;
-    let report = bundle::verify_bundle(&files, &trusted);
+    let report = crate::cmd_witness::verify_bundle(&files, &trusted, &args.witnesses)?;
     let disclosure_failures = disclosure
         .as_ref()
         .map(|d| bundle::check_disclosure(&files, d));
+    let tokens = crate::cmd_timestamp::check_bundle(&files, &args.tsa_root)?;
     let ok = report.verdict() == Verdict::Valid
-        && disclosure_failures.as_ref().is_none_or(|f| f.is_empty());
+        && disclosure_failures.as_ref().is_none_or(|f| f.is_empty())
+        && tokens.iter().all(|t| t.status != "invalid");
     if cli.json {
         let mut json = report.to_json();
+        if !tokens.is_empty() {
+            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+            v["rfc3161"] = serde_json::json!(tokens);
+            json = v.to_string();
+        }
         if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
             let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
             let mut v = v;
@@ -402,6 +441,15 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
         write_stdout(json.as_bytes())?;
     } else {
         let mut s = text_report(&args.path, &report);
+        for t in &tokens {
+            let _ = writeln!(
+                s,
+                "RFC 3161 {}  {}: {}",
+                t.status.to_uppercase(),
+                t.path,
+                t.detail
+            );
+        }
         if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
             if f.is_empty() {
                 let _ = writeln!(

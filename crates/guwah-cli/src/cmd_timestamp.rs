@@ -1,20 +1,269 @@
-//! `guwah timestamp`: RFC 3161 tokens over the latest checkpoint. (Being
-//! written: see the trust issue.)
+//! `guwah timestamp`: RFC 3161 tokens over the latest checkpoint, from the
+//! TSAs configured in the vault (`tsa.json`), and the HTTP client that
+//! asks them (bounded: 10 s to connect, 30 s in all, 1 MiB, no redirects).
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::Failure;
 use crate::cli::Cli;
+use crate::commands::{open, print_json, write_stdout};
+
+/// The largest TSA answer read, in bytes.
+pub const MAX_TSA_RESPONSE: u64 = 1 << 20;
 
 /// `guwah timestamp` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Stamps the body of the latest signed checkpoint (origin, size, root hash) with each configured TSA \
+(or only those named with --tsa). Every answer is verified before it is stored: message imprint, \
+nonce, CMS signature, the TSA certificate's timeStamping usage, and its chain to the roots given \
+when the TSA was added, at the token's own time. Tokens go to VAULT/timestamps/<size>/<tsa>.tsr; \
+`guwah verify` checks them again, and `guwah export` puts them in the package.
+
+  guwah timestamp --add-tsa freetsa --url https://freetsa.org/tsr --root cacert.pem
+  guwah timestamp                  # every configured TSA
+  guwah timestamp --tsa freetsa    # just this one")]
 pub struct TimestampArgs {
-    /// TSA URLs (default: the vault's configured TSAs).
-    #[arg(long)]
+    /// Only these configured TSAs (by name; repeatable). Default: all of them.
+    #[arg(long, value_name = "NAME")]
     pub tsa: Vec<String>,
+    /// Configure a TSA instead of stamping: its name (lowercase, digits, '.', '-'). Needs --url and --root.
+    #[arg(long, value_name = "NAME", requires_all = ["url", "root"], conflicts_with_all = ["tsa", "list"])]
+    pub add_tsa: Option<String>,
+    /// With --add-tsa: where to POST requests (http:// or https://).
+    #[arg(long, value_name = "URL", requires = "add_tsa")]
+    pub url: Option<String>,
+    /// With --add-tsa: the TSA's trusted root certificate(s), PEM or DER; may also hold its intermediates.
+    #[arg(long, value_name = "PEMFILE", requires = "add_tsa")]
+    pub root: Option<PathBuf>,
+    /// List the configured TSAs and the tokens stored for the latest checkpoint.
+    #[arg(long, conflicts_with = "tsa")]
+    pub list: bool,
+}
+
+/// POST a `TimeStampReq`; return the body of a 200 answer of type
+/// `application/timestamp-reply`, at most [`MAX_TSA_RESPONSE`] bytes.
+pub fn post_timestamp_query(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("guwah/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut resp = agent
+        .post(url)
+        .header("Content-Type", "application/timestamp-query")
+        .send(body)
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(format!("HTTP status {status}"));
+    }
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim().to_string();
+    if mime != "application/timestamp-reply" && mime != "application/timestamp-response" {
+        return Err(format!(
+            "answer is not application/timestamp-reply (Content-Type {:?})",
+            ct.chars().take(80).collect::<String>()
+        ));
+    }
+    resp.body_mut()
+        .with_config()
+        .limit(MAX_TSA_RESPONSE)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(n) => format!("answer larger than {n} bytes"),
+            e => e.to_string(),
+        })
 }
 
 /// Run `guwah timestamp`.
-pub fn run(_cli: &Cli, _args: &TimestampArgs) -> Result<u8, Failure> {
-    Err(Failure { code: 2, message: "guwah timestamp: not available in this build yet".into() })
+pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
+    let vault = open(cli, false)?;
+    if let Some(name) = &args.add_tsa {
+        let (Some(url), Some(root)) = (&args.url, &args.root) else {
+            return Err(Failure {
+                code: 2,
+                message: "--add-tsa needs --url and --root".into(),
+            });
+        };
+        let certs = std::fs::read(root).map_err(|e| Failure {
+            code: 3,
+            message: format!("{}: {e}", root.display()),
+        })?;
+        let t = vault.add_tsa(name, url, &certs)?;
+        if cli.json {
+            print_json(&serde_json::json!({ "added": t.name, "url": t.url }))?;
+        } else {
+            write_stdout(format!("TSA {} configured: {}\n", t.name, t.url).as_bytes())?;
+        }
+        return Ok(0);
+    }
+    let tsas = vault.tsas()?;
+    if args.list {
+        let size = vault.latest_checkpoint()?.map_or(0, |c| c.size);
+        let tokens = vault.timestamp_tokens(size)?;
+        if cli.json {
+            let list: Vec<_> = tsas
+                .iter()
+                .map(|t| serde_json::json!({ "name": t.name, "url": t.url }))
+                .collect();
+            let names: Vec<_> = tokens.iter().map(|(n, _)| n.clone()).collect();
+            print_json(
+                &serde_json::json!({ "tsas": list, "checkpoint_size": size, "tokens": names }),
+            )?;
+        } else {
+            for t in &tsas {
+                let has = tokens.iter().any(|(n, _)| *n == t.name);
+                write_stdout(
+                    format!(
+                        "{}  {}  {}\n",
+                        t.name,
+                        t.url,
+                        if has {
+                            "token for the latest checkpoint"
+                        } else {
+                            "no token for the latest checkpoint"
+                        }
+                    )
+                    .as_bytes(),
+                )?;
+            }
+        }
+        return Ok(0);
+    }
+    if tsas.is_empty() {
+        return Err(Failure {
+            code: 3,
+            message: "no TSA configured: add one with `guwah timestamp --add-tsa NAME --url URL --root PEMFILE`".into(),
+        });
+    }
+    let chosen: Vec<_> = if args.tsa.is_empty() {
+        tsas
+    } else {
+        let mut v = Vec::new();
+        for n in &args.tsa {
+            match tsas.iter().find(|t| t.name == *n || t.url == *n) {
+                Some(t) => v.push(t.clone()),
+                None => {
+                    return Err(Failure {
+                        code: 3,
+                        message: format!(
+                            "--tsa {n}: no such TSA configured (see `guwah timestamp --list`)"
+                        ),
+                    });
+                }
+            }
+        }
+        v
+    };
+    let outcomes = vault.timestamp(&chosen, &post_timestamp_query)?;
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    if cli.json {
+        print_json(&serde_json::json!({ "ok": failed == 0, "timestamps": outcomes }))?;
+    } else {
+        for o in &outcomes {
+            match (&o.error, &o.gen_time) {
+                (Some(e), _) => eprintln!("guwah: {e}"),
+                (None, Some(t)) => write_stdout(
+                    format!(
+                        "stamped checkpoint {} by {} at {t}{}  ({})\n",
+                        o.checkpoint_size,
+                        o.tsa,
+                        o.accuracy
+                            .as_ref()
+                            .map(|a| format!(" {a}"))
+                            .unwrap_or_default(),
+                        o.stored.as_deref().unwrap_or("")
+                    )
+                    .as_bytes(),
+                )?,
+                _ => {}
+            }
+        }
+    }
+    Ok(if failed == 0 { 0 } else { 5 })
+}
+
+/// One RFC 3161 token found in a package.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BundleToken {
+    /// Its path in the bag.
+    pub path: String,
+    /// `valid`, `untrusted` (over the checkpoint, but no --tsa-root anchors
+    /// it) or `invalid`.
+    pub status: &'static str,
+    /// What was established, or what is wrong.
+    pub detail: String,
+}
+
+/// Check every token under `guwah/timestamps/` against the package's
+/// checkpoint, with the roots of `--tsa-root` files. A token that is not
+/// over the checkpoint, or fails its signature or chain, is `invalid`.
+pub fn check_bundle(
+    files: &guwah_core::bag::BagFiles,
+    roots: &[PathBuf],
+) -> Result<Vec<BundleToken>, Failure> {
+    let mut trust = guwah_tsp::Trust::new();
+    for r in roots {
+        let bytes = std::fs::read(r).map_err(|e| Failure {
+            code: 3,
+            message: format!("{}: {e}", r.display()),
+        })?;
+        trust.add_chain(&bytes).map_err(|e| Failure {
+            code: 3,
+            message: format!("--tsa-root {}: {e}", r.display()),
+        })?;
+    }
+    let note = files.tag_contents.get(guwah_core::bundle::CHECKPOINT);
+    let data = note.and_then(|n| guwah_tsp::stamped_bytes(n));
+    let mut out = Vec::new();
+    for (path, bytes) in &files.tag_contents {
+        if !path.starts_with(guwah_core::bundle::TIMESTAMPS_DIR) {
+            continue;
+        }
+        let result = match data {
+            None => Err(guwah_tsp::TspError::Malformed {
+                what: "package",
+                why: "no readable guwah/checkpoint to check the token against".into(),
+            }),
+            Some(d) => guwah_tsp::Token::parse(bytes).and_then(|t| t.verify(d, None, &trust)),
+        };
+        let (status, detail) = match result {
+            Ok(v) => (
+                "valid",
+                format!(
+                    "stamped at {} by {} (chain: {})",
+                    v.gen_time,
+                    v.tsa,
+                    v.chain.join(" <- ")
+                ),
+            ),
+            Err(guwah_tsp::TspError::NoRoots) | Err(guwah_tsp::TspError::Untrusted { .. }) => (
+                "untrusted",
+                "over the checkpoint, but not anchored by a --tsa-root certificate".into(),
+            ),
+            Err(guwah_tsp::TspError::ImprintMismatch) => (
+                "invalid",
+                "message imprint does not match the checkpoint".into(),
+            ),
+            Err(e) => ("invalid", e.to_string()),
+        };
+        out.push(BundleToken {
+            path: path.clone(),
+            status,
+            detail,
+        });
+    }
+    Ok(out)
 }

@@ -1,32 +1,350 @@
-//! `guwah witness serve` and `guwah log witness` (C2SP tlog-witness). (Being
-//! written: see the trust issue.)
+//! `guwah witness ...` (run a C2SP tlog-witness for other logs) and `guwah
+//! log witness` (get this vault's checkpoint cosigned), plus the
+//! `--witness VKEY --min-witnesses K` policy of `verify` and `verify-bundle`.
+//! The logic lives in `guwah_core::witness` and `guwah_vault`; this is the
+//! shell: arguments, the HTTP server and client, output.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
+use guwah_core::bag::BagFiles;
+use guwah_core::bundle::BundleReport;
+use guwah_core::note::{CosignatureVerifier, Verifier};
+use guwah_core::witness::{self as proto, MAX_RESPONSE_SIZE};
+use guwah_http::{Config, Response, Server};
+use guwah_vault::witness_store::WitnessStore;
+use guwah_vault::{Vault, VerifyReport};
 
 use crate::Failure;
 use crate::cli::Cli;
+use crate::commands::{open, print_json, write_stdout};
 
 /// `guwah witness` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum WitnessCommand {
-    /// Run a witness.
+    /// Create a witness folder: a new cosigning key (a plaintext key file, mode 0600) and no logs.
+    Init {
+        /// The witness folder (new or empty).
+        #[arg(long, value_name = "WITNESS_DIR")]
+        dir: PathBuf,
+        /// The witness's key name, e.g. witness.example.org.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+    },
+    /// Witness a log: add its Ed25519 verifier key (as `guwah log key` prints it).
+    AddLog {
+        /// The witness folder.
+        #[arg(long, value_name = "WITNESS_DIR")]
+        dir: PathBuf,
+        /// The log's vkey; its key name is the origin unless --origin is given.
+        vkey: String,
+        /// The log's origin, if it differs from the key name.
+        #[arg(long, value_name = "ORIGIN")]
+        origin: Option<String>,
+    },
+    /// Print the witness's cosignature verifier key (vkey, type 0x04).
+    Key {
+        /// The witness folder.
+        #[arg(long, value_name = "WITNESS_DIR")]
+        dir: PathBuf,
+    },
+    /// Run the witness: answer POST /add-checkpoint with cosignatures (C2SP tlog-witness).
+    #[command(
+        after_help = "Refuses with the spec's status codes: 400 malformed, 403 no valid log \
+signature, 404 unknown origin, 409 wrong old size (body: the size it last cosigned) or a different \
+root at the same size (a fork), 422 a consistency proof that does not verify. The latest size and root \
+of each log are written durably before every cosignature. Prints the address once listening."
+    )]
     Serve {
-        /// Listen address.
+        /// Listen address, e.g. 127.0.0.1:7380 (port 0 picks a free port).
         #[arg(long)]
         addr: String,
+        /// The witness folder.
+        #[arg(long, value_name = "WITNESS_DIR")]
+        dir: PathBuf,
+        /// Worker threads (connections served at once).
+        #[arg(long, default_value_t = 16)]
+        threads: usize,
     },
 }
 
 /// `guwah log witness` arguments.
 #[derive(Debug, Args)]
-pub struct LogWitnessArgs {}
+#[command(
+    after_help = "Witnesses are kept in VAULT/witnesses.json. Each one gets the latest \
+checkpoint with a consistency proof from the size it last cosigned; its cosignature is checked with \
+its key and appended to the checkpoint note (log/checkpoint and log/checkpoints/<size>). Exit 0 if \
+every witness cosigned, 1 if any refused (a fork is named as such), 3 on bad arguments."
+)]
+pub struct LogWitnessArgs {
+    /// Configure a witness instead: a local name, its submission URL and its cosignature vkey.
+    #[arg(long, num_args = 3, value_names = ["NAME", "URL", "VKEY"])]
+    pub add: Option<Vec<String>>,
+    /// List the configured witnesses instead.
+    #[arg(long, conflicts_with = "add")]
+    pub list: bool,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// The witness policy of `verify` and `verify-bundle`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WitnessPolicyArgs {
+    /// Require cosignatures by this witness key (a C2SP vkey of type 0x04, as `guwah witness key` prints it); repeatable.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witness: Vec<String>,
+    /// How many of the --witness keys must have validly cosigned the checkpoint (default: all of them).
+    #[arg(long, value_name = "K")]
+    pub min_witnesses: Option<usize>,
+}
+
+impl WitnessPolicyArgs {
+    /// The parsed keys and K; `None` when no policy was asked for.
+    pub fn policy(&self) -> Result<Option<(Vec<CosignatureVerifier>, usize)>, Failure> {
+        if self.witness.is_empty() {
+            return match self.min_witnesses {
+                None | Some(0) => Ok(None),
+                Some(_) => Err(Failure {
+                    code: 2,
+                    message: "--min-witnesses needs the witnesses' keys: pass --witness VKEY"
+                        .into(),
+                }),
+            };
+        }
+        let mut keys = Vec::new();
+        for w in &self.witness {
+            keys.push(
+                CosignatureVerifier::from_vkey(w.trim()).map_err(|e| Failure {
+                    code: 3,
+                    message: format!(
+                        "--witness {w:?}: not a witness cosignature key (type 0x04): {e}"
+                    ),
+                })?,
+            );
+        }
+        let min = self.min_witnesses.unwrap_or(keys.len());
+        Ok(Some((keys, min)))
+    }
+}
+
+/// `guwah verify`'s witness policy: adds problems to the report.
+pub fn apply_verify_policy(
+    vault: &Vault,
+    args: &WitnessPolicyArgs,
+    report: &mut VerifyReport,
+) -> Result<(), Failure> {
+    if let Some((keys, min)) = args.policy()? {
+        vault.check_witness_policy(&keys, min, report)?;
+    }
+    Ok(())
+}
+
+/// `guwah verify-bundle`: [`guwah_core::bundle::verify_bundle`] plus the witness policy.
+pub fn verify_bundle(
+    files: &BagFiles,
+    trusted: &[Verifier],
+    args: &WitnessPolicyArgs,
+) -> Result<BundleReport, Failure> {
+    Ok(match args.policy()? {
+        None => guwah_core::bundle::verify_bundle(files, trusted),
+        Some((keys, min)) => proto::verify_bundle_with_witnesses(files, trusted, &keys, min),
+    })
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// Run `guwah witness ...`.
-pub fn run(_cli: &Cli, _cmd: &WitnessCommand) -> Result<u8, Failure> {
-    Err(Failure { code: 2, message: "guwah witness: not available in this build yet".into() })
+pub fn run(cli: &Cli, cmd: &WitnessCommand) -> Result<u8, Failure> {
+    match cmd {
+        WitnessCommand::Init { dir, name } => {
+            let vkey = WitnessStore::init(dir, name)?;
+            if cli.json {
+                print_json(&serde_json::json!({ "vkey": vkey, "dir": dir }))?;
+            } else {
+                write_stdout(format!("{vkey}\n").as_bytes())?;
+            }
+            Ok(0)
+        }
+        WitnessCommand::AddLog { dir, vkey, origin } => {
+            let origin = WitnessStore::add_log(dir, vkey, origin.as_deref())?;
+            if cli.json {
+                print_json(&serde_json::json!({ "origin": origin }))?;
+            } else {
+                write_stdout(
+                    format!(
+                        "witnessing {origin} (takes effect at the next `guwah witness serve`)\n"
+                    )
+                    .as_bytes(),
+                )?;
+            }
+            Ok(0)
+        }
+        WitnessCommand::Key { dir } => {
+            // Read-only: the key file, not the lock.
+            let store = WitnessStore::open(dir);
+            let vkey = match store {
+                Ok(s) => s.vkey(),
+                Err(guwah_vault::VaultError::Locked(_)) => {
+                    return Err(Failure {
+                        code: 6,
+                        message: format!(
+                            "{}: the witness is running; its key was printed by `guwah witness init` and when it started",
+                            dir.display()
+                        ),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
+            write_stdout(format!("{vkey}\n").as_bytes())?;
+            Ok(0)
+        }
+        WitnessCommand::Serve { addr, dir, threads } => serve(addr, dir, *threads),
+    }
+}
+
+fn serve(addr: &str, dir: &std::path::Path, threads: usize) -> Result<u8, Failure> {
+    let store = Arc::new(WitnessStore::open(dir)?);
+    let server = Server::bind(
+        addr,
+        Config {
+            threads: threads.max(1),
+            // A checkpoint note is at most 1 MiB; the proof adds a few KiB.
+            max_body_bytes: proto::MAX_REQUEST_SIZE,
+            ..Config::default()
+        },
+    )
+    .map_err(|e| Failure {
+        code: 3,
+        message: format!("--addr {addr}: {e}"),
+    })?;
+    let line = format!(
+        "guwah witness: listening on http://{} for {} log(s); key {}\n",
+        server.local_addr(),
+        store.log_count(),
+        store.vkey()
+    );
+    write_stdout(line.as_bytes())?;
+    let _ = std::io::stdout().flush();
+    let handler_store = Arc::clone(&store);
+    server
+        .serve(move |req| match (req.method.as_str(), req.path()) {
+            ("POST", "/add-checkpoint") => match handler_store.add_checkpoint(&req.body, now()) {
+                Ok(lines) => Response::text(200, lines),
+                Err(r) => Response::bytes(r.status, r.content_type, r.body.into_bytes()),
+            },
+            (_, "/add-checkpoint") => {
+                Response::text(405, "use POST\n").with_header("Allow", "POST")
+            }
+            ("GET" | "HEAD", "/") => Response::text(200, format!("{}\n", handler_store.vkey())),
+            _ => Response::text(404, "not found; the witness answers POST /add-checkpoint\n"),
+        })
+        .map_err(|e| Failure {
+            code: 5,
+            message: format!("serving on {addr}: {e}"),
+        })?;
+    Ok(0)
 }
 
 /// Run `guwah log witness`.
-pub fn log_witness(_cli: &Cli, _args: &LogWitnessArgs) -> Result<u8, Failure> {
-    Err(Failure { code: 2, message: "guwah log witness: not available in this build yet".into() })
+pub fn log_witness(cli: &Cli, args: &LogWitnessArgs) -> Result<u8, Failure> {
+    let vault = open(cli, false)?;
+    if let Some(add) = &args.add {
+        let [name, url, vkey] = add.as_slice() else {
+            return Err(Failure {
+                code: 2,
+                message: "--add takes NAME URL VKEY".into(),
+            });
+        };
+        vault.add_witness(name, url, vkey)?;
+        write_stdout(format!("witness {name} added ({url})\n").as_bytes())?;
+        return Ok(0);
+    }
+    if args.list {
+        let w = vault.witnesses()?;
+        if cli.json {
+            print_json(&w)?;
+        } else {
+            for c in w {
+                write_stdout(
+                    format!(
+                        "{}  {}  {}  last cosigned size {}\n",
+                        c.name, c.url, c.vkey, c.last_size
+                    )
+                    .as_bytes(),
+                )?;
+            }
+        }
+        return Ok(0);
+    }
+    let timeout = Duration::from_secs(args.timeout.clamp(1, 600));
+    let transport = witness_transport(timeout);
+    let outcomes = vault.witness_checkpoint(&transport)?;
+    let all_ok = outcomes.iter().all(|o| o.ok);
+    if cli.json {
+        print_json(&serde_json::json!({ "ok": all_ok, "witnesses": outcomes }))?;
+    } else {
+        for o in &outcomes {
+            let tag = if o.ok {
+                "OK     "
+            } else if o.fork {
+                "FORK   "
+            } else {
+                "FAILED "
+            };
+            let status = o.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+            write_stdout(format!("{tag}{}: {}{status}\n", o.name, o.message).as_bytes())?;
+        }
+        let good = outcomes.iter().filter(|o| o.ok).count();
+        write_stdout(
+            format!(
+                "{good} of {} witness(es) cosigned the checkpoint\n",
+                outcomes.len()
+            )
+            .as_bytes(),
+        )?;
+    }
+    Ok(if all_ok { 0 } else { 1 })
+}
+
+/// The HTTP transport to witnesses: POST with timeouts, no redirects and a
+/// response size limit; any status is returned to the caller.
+pub(crate) fn witness_transport(
+    timeout: Duration,
+) -> impl Fn(&str, &[u8]) -> Result<(u16, Vec<u8>), String> + Send + Sync + 'static {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("guwah-witness-client/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    move |url: &str, body: &[u8]| -> Result<(u16, Vec<u8>), String> {
+        let mut resp = agent
+            .post(url)
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .send(body)
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_SIZE as u64)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(n) => {
+                    format!("response larger than {n} bytes")
+                }
+                e => e.to_string(),
+            })?;
+        Ok((status, body))
+    }
 }

@@ -80,7 +80,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Verify => verify(&cli),
+        Command::Verify { witnesses } => verify(&cli, witnesses),
         Command::Log(cmd) => log(&cli, cmd),
         Command::Export(args) => crate::cmd_package::export(&cli, args),
         Command::VerifyBundle(args) => crate::cmd_package::verify_bundle(&cli, args),
@@ -309,10 +309,10 @@ fn get(cli: &Cli, id: &str, out: &Path, reason: Option<&str>) -> Result<u8, Fail
     Ok(0)
 }
 
-fn verify(cli: &Cli) -> Result<u8, Failure> {
+fn verify(cli: &Cli, witnesses: &crate::cmd_witness::WitnessPolicyArgs) -> Result<u8, Failure> {
     let vault = open(cli, true)?;
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = vault.verify(&mut |p| match p {
+    let mut report = vault.verify(&mut |p| match p {
         VerifyProgress::Planned { bytes } => {
             if bytes > 64 << 20 {
                 bar = Some(progress::bytes_bar(cli.quiet, bytes, "re-hashing"));
@@ -327,6 +327,7 @@ fn verify(cli: &Cli) -> Result<u8, Failure> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    crate::cmd_witness::apply_verify_policy(&vault, witnesses, &mut report)?;
     if cli.json {
         print_json(&serde_json::json!({ "ok": report.ok(), "report": report }))?;
     } else {

@@ -310,7 +310,9 @@ fn truncated_deleted_and_swapped_files_are_found_and_named() {
         judge(&copy, rel, "delete".into(), &names, &mut rows);
     }
     // Swap two blobs' contents (the big one with a small one).
-    let (a, b) = (blobs[0], blobs.iter().max_by_key(|(_, b)| b.len()).unwrap());
+    // (Blob names are keyed hashes, random per vault: pick by size, not order.)
+    let b = blobs.iter().max_by_key(|(_, b)| b.len()).unwrap();
+    let a = blobs.iter().find(|(name, _)| *name != b.0).unwrap();
     assert_ne!(a.0, b.0);
     let (_tmp, copy) = fresh_copy();
     fs::write(copy.join(&a.0), &b.1).unwrap();

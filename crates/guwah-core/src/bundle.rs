@@ -12,7 +12,7 @@
 //! guwah/package.txt                              version, origin, checkpoint size, items
 //! guwah/checkpoint                               the signed checkpoint note, verbatim
 //! guwah/keys                                     verifier keys (vkeys), one per line
-//! guwah/timestamps/                              reserved for RFC 3161 tokens
+//! guwah/timestamps/                              RFC 3161 tokens (checked by guwah-tsp)
 //! guwah/items/<id>/record                        the item's leaf bytes
 //! guwah/items/<id>/receipt.tlog-proof            c2sp.org/tlog-proof@v1
 //! guwah/items/<id>/fields                        guwah/fields/v1
@@ -566,8 +566,8 @@ pub struct BundleReport {
     pub log_key_trusted: bool,
     /// The checkpoint's signatures.
     pub signatures: Vec<SignatureView>,
-    /// Timestamp tokens found under `guwah/timestamps/` (not checked by
-    /// this version); empty means none.
+    /// Timestamp tokens found under `guwah/timestamps/`; the pure core
+    /// only lists them (the CLI checks them with `guwah-tsp`).
     pub timestamps: Vec<String>,
     /// Items, in package order.
     pub items: Vec<ItemVerdict>,
@@ -1221,12 +1221,6 @@ pub fn verify_bundle(files: &BagFiles, trusted: &[Verifier]) -> BundleReport {
             r.warnings
                 .push(format!("{path}: not part of the package format; ignored"));
         }
-    }
-    if !r.timestamps.is_empty() {
-        r.warnings.push(format!(
-            "{} timestamp token(s) under {TIMESTAMPS_DIR}: not checked by this version",
-            r.timestamps.len()
-        ));
     }
     r
 }

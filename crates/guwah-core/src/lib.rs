@@ -12,6 +12,8 @@
 //! - [`bag`]: BagIt (RFC 8493) validation and manifest writing.
 //! - [`receipt`]: C2SP tlog-proof receipts (index, inclusion proof, checkpoint).
 //! - [`bundle`]: offline verification of a guwah evidence package (a BagIt bag).
+//! - [`witness`]: C2SP tlog-witness `add-checkpoint` (requests, the witness's checks, cosignature policies).
+//! - [`ots`]: OpenTimestamps `.ots` proofs: parsed, replayed, attestations reported.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -20,6 +22,8 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod merkle;
 pub mod note;
+pub mod ots;
 pub mod receipt;
 pub mod record;
 pub mod tiles;
+pub mod witness;

@@ -70,6 +70,26 @@ pub struct ExportOptions {
     pub identifier: Option<String>,
     /// Language of `REPORT.html`.
     pub lang: Lang,
+    /// Stamp the export's checkpoint with every configured TSA through this
+    /// transport before writing (see `docs/format.md`, "Timestamps").
+    pub timestamp: Option<crate::timestamps::SharedTransport>,
+    /// Ask every configured witness to cosign the export's checkpoint
+    /// through this transport before writing, so the package carries the
+    /// cosignatures (`verify-bundle --witness`).
+    pub witness: Option<SharedWitnessTransport>,
+}
+
+/// A witness transport that export options can own (see [`crate::witness::Transport`]).
+#[derive(Clone)]
+pub struct SharedWitnessTransport(
+    /// The transport.
+    pub std::sync::Arc<crate::witness::Transport<'static>>,
+);
+
+impl std::fmt::Debug for SharedWitnessTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedWitnessTransport(..)")
+    }
 }
 
 /// One exported item.
@@ -103,6 +123,10 @@ pub struct ExportReport {
     /// `bag-info.txt` fields for the writer, in order (without
     /// `Payload-Oxum`, which the writer computes).
     pub bag_info: Vec<(String, String)>,
+    /// What each TSA did when asked with `timestamp` (empty otherwise).
+    pub timestamps: Vec<crate::timestamps::StampOutcome>,
+    /// What each witness did when asked with `witness` (empty otherwise).
+    pub witnesses: Vec<crate::witness::WitnessOutcome>,
 }
 
 /// A disclosed field: what `guwah disclose` prints.
@@ -392,7 +416,20 @@ impl Vault {
             rows.iter().map(|r| (r, values.clone())).collect();
         let head = self.append_events(&batch, Action::Exported, head.as_ref())?;
         let size = head.checkpoint.size;
-        let note = head.note.clone();
+        // Cosignatures go on the checkpoint before the receipts quote it.
+        let (note, witnesses) = match &opts.witness {
+            Some(t) => {
+                let (lines, outcomes, configs) = self.ask_witnesses(&head, &*t.0)?;
+                let note = self.keep_cosignatures(&head, &lines, Some(&head))?;
+                self.save_witness_sizes(&configs)?;
+                (note, outcomes)
+            }
+            None => (head.note.clone(), Vec::new()),
+        };
+        let timestamps = match &opts.timestamp {
+            Some(t) => self.stamp_checkpoint(size, &note, &self.tsas()?, &*t.0)?,
+            None => Vec::new(),
+        };
 
         // 2. Per item: record, receipt, fields, events, payload.
         let mut index = PackageIndex {
@@ -516,6 +553,11 @@ impl Vault {
             .map_err(io_err(PACKAGE_TXT))?;
         sink.add_tag_file(CHECKPOINT, &note)
             .map_err(io_err(CHECKPOINT))?;
+        // RFC 3161 tokens stored for this checkpoint, as received.
+        for (name, token) in self.timestamp_tokens(size)? {
+            let path = format!("{}{name}.tsr", bundle::TIMESTAMPS_DIR);
+            sink.add_tag_file(&path, &token).map_err(io_err(&path))?;
+        }
         let log_key = self.log_vkey();
         sink.add_tag_file(KEYS, format!("{log_key}\n").as_bytes())
             .map_err(io_err(KEYS))?;
@@ -571,6 +613,8 @@ impl Vault {
             origin: self.origin.clone(),
             log_key,
             bag_info,
+            timestamps,
+            witnesses,
         })
     }
 

@@ -26,15 +26,24 @@ mod keys;
 mod log;
 mod media;
 mod report;
+mod timestamps;
 mod vault;
 mod verify;
+mod witness;
+pub mod witness_store;
 
 pub use error::VaultError;
-pub use export::{DisclosedField, ExportOptions, ExportReport, ExportedItem, PackageSink};
+pub use export::{
+    DisclosedField, ExportOptions, ExportReport, ExportedItem, PackageSink, SharedWitnessTransport,
+};
 pub use ingest::{AddOptions, AddProgress, AddReport, AddStatus, AddedItem};
 pub use keys::KdfParams;
 pub use log::{ConsistencyProof, Head, InclusionProof, LogWriter};
 pub use media::sniff_media_type;
 pub use report::Lang;
+pub use timestamps::{
+    SharedTransport, StampOutcome, TIMESTAMPS_DIR, TSA_FILE, TsaConfig, TsaTransport,
+};
 pub use vault::{CustodyEntry, FieldValue, ItemDetails, ItemSummary, Vault, short_id};
 pub use verify::{Problem, VerifyProgress, VerifyReport};
+pub use witness::{Transport, WitnessConfig, WitnessOutcome};

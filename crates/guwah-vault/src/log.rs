@@ -137,7 +137,8 @@ impl LogWriter<'_> {
         })
     }
 
-    /// Sign `checkpoint`, keep it in the history and swap it in for `old`.
+    /// Sign `checkpoint`, swap it in for `old`, then keep a copy in the
+    /// history.
     pub fn commit(
         &self,
         old: Option<&Head>,
@@ -147,9 +148,14 @@ impl LogWriter<'_> {
         let note = sign_checkpoint(&checkpoint, signer)
             .map_err(|e| VaultError::damaged("checkpoint", e.to_string()))?
             .into_bytes();
-        self.checkpoints.put_history(checkpoint.size, &note)?;
+        // Swap first: no signed checkpoint of a tree that was never committed
+        // is ever stored. The history copy follows; a writer that finds it
+        // missing after a crash adds it (see `Vault::lock_for_write`).
         self.checkpoints
             .swap(old.map(|h| h.note.as_slice()), &note)?;
+        // The append is committed now; a failure to keep the copy must not
+        // report it as failed. The copy is remade from `log/checkpoint`.
+        let _ = self.checkpoints.put_history(checkpoint.size, &note);
         Ok(Head { note, checkpoint })
     }
 

@@ -433,6 +433,8 @@ impl Vault {
                 Err(e) => report.problem(thing, e.to_string()),
             }
         }
+        // RFC 3161 tokens over stored checkpoints.
+        self.verify_timestamps(&mut report)?;
         for name in self.blobs.list()? {
             if !referenced.contains(&name) {
                 report.notes.push(format!(
