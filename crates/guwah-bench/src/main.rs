@@ -20,6 +20,8 @@
 
 mod bundle;
 mod logbench;
+mod media;
+mod pdq;
 mod proc;
 mod witness;
 
@@ -57,6 +59,11 @@ usage: cargo run --release -p guwah-bench -- [OPTIONS]
                   10 GiB against `openssl dgst -sha256` and `-sha512` run at once (the hashing
                   ceiling) and against `bagit.py --validate --processes 2` (--quick: 2000 files,
                   1 GiB); the input, vault and bag are built once and kept in --dir
+  --media         only the metadata benchmark: guwah-media over 1000 images (copies of the
+                  exif fixtures) against `exiftool -json -r` on the same folder (target >= 10x)
+  --pdq [--quick] only the PDQ benchmark: guwah-pdq against PyPI pdqhash (Meta's C++) on the
+                  shared/fixtures/pdq images (20 reps; --quick: 3), then MIH query latency at
+                  1M hashes (--quick: 200k); targets: hashing as fast as the reference, query < 10 ms
   --bundle-files N  payload files in the --bundle package (default 10000)
   --bundle-gb N   payload size of the --bundle package, in GiB (default 10)
   -h, --help      this help";
@@ -76,6 +83,7 @@ struct Opts {
     quick: bool,
     witness: bool,
     bundle: bool,
+    media: bool,
     bundle_files: u64,
     bundle_bytes: u64,
 }
@@ -103,6 +111,7 @@ fn parse_args() -> Result<Opts, String> {
         quick: false,
         witness: false,
         bundle: false,
+        media: false,
         bundle_files: 0,
         bundle_bytes: 0,
     };
@@ -143,6 +152,7 @@ fn parse_args() -> Result<Opts, String> {
             "--quick" => o.quick = true,
             "--witness" => o.witness = true,
             "--bundle" => o.bundle = true,
+            "--media" => o.media = true,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -617,8 +627,16 @@ fn main() -> ExitCode {
 }
 
 fn real_main() -> Result<(), String> {
+    if std::env::args().any(|a| a == "--pdq") {
+        let quick = std::env::args().any(|a| a == "--quick");
+        return pdq::run(None, if quick { 3 } else { 20 }, quick);
+    }
     let opts = parse_args()?;
     let started = Instant::now();
+    if opts.media {
+        let dir = opts.dir.clone().unwrap_or_else(default_dir);
+        return media::run(&dir, 1000);
+    }
 
     // Peers first: a missing one is a clear error before any work.
     let openssl_version = tool_version("openssl", "version")?;

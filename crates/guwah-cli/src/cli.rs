@@ -124,6 +124,13 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     /// OpenTimestamps: read .ots proofs, replay them and report their attestations.
     #[command(subcommand)]
     Ots(crate::cmd_ots::OtsCommand),
+    /// Search sealed messages and items by text and sender (decrypts the index in memory).
+    Search(crate::cmd_chat::SearchArgs),
+    /// Items that are copies of this picture or video (re-encoded, resized,
+    /// lightly cropped), by PDQ perceptual hash distance.
+    Similar(crate::cmd_similar::SimilarArgs),
+    /// Clusters of near-duplicate pictures and videos across the vault.
+    Duplicates(crate::cmd_similar::DuplicatesArgs),
     /// Build a demo vault from the bundled sample evidence, step by step.
     Demo {
         /// Where to build it (default: a new temporary folder, kept afterwards).
@@ -136,8 +143,12 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Files or folders to add.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "chat", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// A WhatsApp chat export (.txt or .zip) or a Telegram Desktop export (result.json or its
+    /// folder): the export is sealed as one item, and each message and attachment as an item linked to it.
+    #[arg(long, value_name = "EXPORT", conflicts_with = "paths")]
+    pub chat: Option<PathBuf>,
     /// A note about these files (sealed, withholdable).
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,

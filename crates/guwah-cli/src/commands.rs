@@ -90,6 +90,9 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Timestamp(args) => crate::cmd_timestamp::run(&cli, args),
         Command::Witness(cmd) => crate::cmd_witness::run(&cli, cmd),
         Command::Ots(cmd) => crate::cmd_ots::run(&cli, cmd),
+        Command::Search(args) => crate::cmd_chat::search(&cli, args),
+        Command::Similar(args) => crate::cmd_similar::similar(&cli, args),
+        Command::Duplicates(args) => crate::cmd_similar::duplicates(&cli, args),
         Command::Demo { dir } => crate::demo::run(dir.as_deref()),
     }
 }
@@ -119,6 +122,9 @@ fn init(cli: &Cli, origin: Option<&str>) -> Result<u8, Failure> {
 }
 
 fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
+    if let Some(export) = &args.chat {
+        return crate::cmd_chat::add_chat(cli, args, export);
+    }
     let vault = open(cli, true)?;
     let opts = AddOptions {
         note: args.note.clone(),
@@ -169,6 +175,9 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
                 item.path.display()
             );
         }
+        for w in &report.warnings {
+            let _ = writeln!(out, "note     {}: {}", w.path.display(), w.message);
+        }
         let _ = writeln!(
             out,
             "sealed {new} new item(s); the log now holds {} entries",
@@ -215,7 +224,7 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
     let vault = open(cli, true)?;
     let d = vault.show(id)?;
     if cli.json {
-        return print_json(&d).map(|_| 0);
+        return crate::cmd_chat::show_json(&vault, &d).map(|_| 0);
     }
     let mut out = String::new();
     let _ = writeln!(out, "item        {}", d.id);
@@ -230,6 +239,13 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
         d.leaf_index, d.tree_size
     );
     let _ = writeln!(out, "metadata (each field sealed as a salted commitment):");
+    let width = d
+        .fields
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     for f in &d.fields {
         let mark = if f.matches {
             ""
@@ -238,7 +254,7 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
         };
         let _ = writeln!(
             out,
-            "  {:<14} {}{mark}",
+            "  {:<width$} {}{mark}",
             f.name,
             f.value
                 .as_deref()
@@ -267,6 +283,7 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
             }
         );
     }
+    crate::cmd_chat::show_links(&vault, &d.id, &mut out)?;
     write_stdout(out.as_bytes())?;
     Ok(0)
 }

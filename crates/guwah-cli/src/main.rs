@@ -4,9 +4,11 @@
 
 mod cli;
 mod cmd_bag;
+mod cmd_chat;
 mod cmd_ots;
 mod cmd_package;
 mod cmd_publish;
+mod cmd_similar;
 mod cmd_timestamp;
 mod cmd_web;
 mod cmd_witness;

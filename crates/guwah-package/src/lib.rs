@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod hash;
 pub mod source;
 pub mod writer;
 pub mod zip;

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use guwah_core::bag::{self, Algorithm, BagFiles, FileDigest, MultiHasher};
+use guwah_core::bag::{self, Algorithm, BagFiles, FileDigest};
+
+use crate::hash::MultiHasher;
 
 use crate::zip::{ZipArchive, ZipError, ZipLimits};
 
@@ -164,23 +166,11 @@ pub fn read_bag_dir(
 ) -> Result<(BagFiles, BagSource), SourceError> {
     let mut list = Vec::new();
     walk(root, root, &mut list)?;
-    let mut files = BagFiles::default();
-    for (rel, size) in &list {
-        if !rel.starts_with("data/") {
-            if *size > MAX_TAG_FILE {
-                return Err(SourceError::TagTooLarge(rel.clone(), *size));
-            }
-            let src = BagSource::Dir {
-                root: root.to_path_buf(),
-            };
-            files
-                .tag_contents
-                .insert(rel.clone(), src.read_file(rel, MAX_TAG_FILE)?);
-        }
-    }
     let source = BagSource::Dir {
         root: root.to_path_buf(),
     };
+    let mut files = BagFiles::default();
+    read_root_tag_files(&mut files, &list, &source)?;
     hash_all(&mut files, &list, &source, progress)?;
     Ok((files, source))
 }
@@ -222,22 +212,44 @@ pub fn read_bag_zip(
         archive,
     };
     let mut files = BagFiles::default();
-    for (rel, size) in &list {
-        if !rel.starts_with("data/") {
-            if *size > MAX_TAG_FILE {
-                return Err(SourceError::TagTooLarge(rel.clone(), *size));
-            }
+    read_root_tag_files(&mut files, &list, &source)?;
+    hash_all(&mut files, &list, &source, progress)?;
+    Ok((files, source))
+}
+
+fn is_tag_file(rel: &str) -> bool {
+    !rel.starts_with("data/")
+}
+
+/// Refuses oversized tag files, then reads the tag files at the bag's root
+/// (`bagit.txt`, the manifests, `bag-info.txt`: what names the algorithms).
+/// Tag files in subfolders are read by [`hash_all`]'s workers, in parallel.
+fn read_root_tag_files(
+    files: &mut BagFiles,
+    list: &[(String, u64)],
+    source: &BagSource,
+) -> Result<(), SourceError> {
+    for (rel, size) in list {
+        if is_tag_file(rel) && *size > MAX_TAG_FILE {
+            return Err(SourceError::TagTooLarge(rel.clone(), *size));
+        }
+    }
+    for (rel, _) in list {
+        if is_tag_file(rel) && !rel.contains('/') {
             files
                 .tag_contents
                 .insert(rel.clone(), source.read_file(rel, MAX_TAG_FILE)?);
         }
     }
-    hash_all(&mut files, &list, &source, progress)?;
-    Ok((files, source))
+    Ok(())
 }
 
-/// Hashes every file once with every needed algorithm, on up to two threads
-/// (largest files first), reporting bytes hashed.
+/// Hashes every file once with every needed algorithm, on a few threads
+/// (largest files first), reporting bytes hashed. Tag files not yet in
+/// `files.tag_contents` are read whole here, hashed from memory, and added.
+/// More threads than cores: most files of a package are small (records,
+/// receipts), and reading them from a cold cache waits on the disk, one
+/// request per thread.
 fn hash_all(
     files: &mut BagFiles,
     list: &[(String, u64)],
@@ -250,12 +262,14 @@ fn hash_all(
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let results: Mutex<BTreeMap<String, FileDigest>> = Mutex::new(BTreeMap::new());
+    let read_tags: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(Vec::new());
     let first_err: Mutex<Option<SourceError>> = Mutex::new(None);
     let tags = &files.tag_contents;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .clamp(1, 4);
+        .clamp(1, 4)
+        * 2;
     std::thread::scope(|s| {
         for _ in 0..threads.min(list.len().max(1)) {
             s.spawn(|| {
@@ -270,6 +284,15 @@ fn hash_all(
                     let r = if let Some(bytes) = tags.get(rel) {
                         progress(bytes.len() as u64);
                         Ok(MultiHasher::digest(&algs, bytes))
+                    } else if is_tag_file(rel) {
+                        source.read_file(rel, MAX_TAG_FILE).map(|bytes| {
+                            progress(bytes.len() as u64);
+                            let d = MultiHasher::digest(&algs, &bytes);
+                            if let Ok(mut v) = read_tags.lock() {
+                                v.push((rel.clone(), bytes));
+                            }
+                            d
+                        })
                     } else {
                         hash_one(source, rel, &algs, &mut buf, progress)
                     };
@@ -295,6 +318,9 @@ fn hash_all(
         return Err(e);
     }
     files.files = results.into_inner().unwrap_or_default();
+    files
+        .tag_contents
+        .extend(read_tags.into_inner().unwrap_or_default());
     Ok(())
 }
 

@@ -159,6 +159,11 @@ impl Index {
                 format!("index schema version {version:?}, this guwah reads {SCHEMA_VERSION}"),
             ));
         }
+        // Perceptual hashes (see `similar.rs`): derived data, sealed, added
+        // to older vaults on open. A read-only index just goes without.
+        let _ = index.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS pdq(leaf_index INTEGER PRIMARY KEY, sealed BLOB NOT NULL);",
+        );
         Ok(index)
     }
 
@@ -179,6 +184,10 @@ impl Index {
             .and_then(|n| {
                 tx.execute(
                     "DELETE FROM content WHERE leaf_index >= ?1",
+                    [clamp(committed_size)],
+                )?;
+                tx.execute(
+                    "DELETE FROM pdq WHERE leaf_index >= ?1",
                     [clamp(committed_size)],
                 )?;
                 Ok(n)
@@ -248,6 +257,22 @@ impl Index {
         Ok(rows)
     }
 
+    /// SQLite's own consistency check of the database file: tables against
+    /// their indexes, page structure. Lookups by item go through an index,
+    /// so a damaged index would hide custody events without it.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, VaultError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(self.err())?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(lines.into_iter().filter(|l| l != "ok").collect())
+    }
+
     /// Every committed row, in log order.
     pub fn all(&self, size: u64) -> Result<Vec<EntryRow>, VaultError> {
         self.rows(
@@ -296,6 +321,35 @@ impl Index {
         let rows = stmt
             .query_map([clamp(size)], |r| {
                 Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+}
+
+impl Index {
+    /// Store (or replace) one entry's sealed perceptual hashes.
+    pub fn put_pdq(&mut self, leaf_index: u64, sealed: &[u8]) -> Result<(), VaultError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO pdq(leaf_index, sealed) VALUES (?1, ?2)",
+                params![clamp(leaf_index), sealed],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Every committed `(leaf_index, sealed)` perceptual-hash row.
+    pub fn pdq_rows(&self, size: u64) -> Result<Vec<(u64, Vec<u8>)>, VaultError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT leaf_index, sealed FROM pdq WHERE leaf_index < ?1 ORDER BY leaf_index")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([clamp(size)], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
             })
             .map_err(self.err())?
             .collect::<Result<Vec<_>, _>>()

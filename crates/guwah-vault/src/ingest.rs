@@ -87,6 +87,16 @@ pub struct AddedItem {
     pub media_type: String,
 }
 
+/// A problem reading one file's own metadata (EXIF, XMP, movie headers...).
+/// It never fails the add: the file is sealed regardless.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddWarning {
+    /// The file as given.
+    pub path: PathBuf,
+    /// What went wrong, one sentence.
+    pub message: String,
+}
+
 /// The result of an `add`.
 #[derive(Debug, Clone, Serialize)]
 pub struct AddReport {
@@ -94,6 +104,9 @@ pub struct AddReport {
     pub items: Vec<AddedItem>,
     /// The log size after the add.
     pub tree_size: u64,
+    /// Problems reading files' own metadata; the files were sealed anyway.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<AddWarning>,
 }
 
 struct Input {
@@ -179,7 +192,7 @@ fn collect(
     Ok(())
 }
 
-fn check_options(opts: &AddOptions) -> Result<Vec<(String, String)>, VaultError> {
+pub(crate) fn check_options(opts: &AddOptions) -> Result<Vec<(String, String)>, VaultError> {
     let arg = |what: &str, why: &str| VaultError::BadArgument {
         what: what.into(),
         why: why.into(),
@@ -228,7 +241,7 @@ fn check_options(opts: &AddOptions) -> Result<Vec<(String, String)>, VaultError>
     Ok(values)
 }
 
-fn file_values(path: &Path, meta: &fs::Metadata) -> Vec<(String, String)> {
+pub(crate) fn file_values(path: &Path, meta: &fs::Metadata) -> Vec<(String, String)> {
     let mut v = Vec::new();
     if let Some(name) = path.file_name() {
         v.push(("filename".into(), name.to_string_lossy().into_owned()));
@@ -247,12 +260,12 @@ fn file_values(path: &Path, meta: &fs::Metadata) -> Vec<(String, String)> {
 }
 
 /// A file's blob, written and named.
-struct Stored {
-    blob: String,
-    sha256: [u8; 32],
-    size: u64,
-    media_type: &'static str,
-    meta: fs::Metadata,
+pub(crate) struct Stored {
+    pub(crate) blob: String,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) size: u64,
+    pub(crate) media_type: &'static str,
+    pub(crate) meta: fs::Metadata,
 }
 
 impl Vault {
@@ -317,6 +330,7 @@ impl Vault {
         let mut content: Vec<(String, u64)> = Vec::new();
         let mut batch: HashMap<String, (u64, String)> = HashMap::new();
         let mut items = Vec::with_capacity(inputs.len());
+        let mut warnings = Vec::new();
         for (input, s) in inputs.iter().zip(&stored) {
             let existing = match batch.get(&s.blob) {
                 Some(hit) => Some(hit.clone()),
@@ -333,6 +347,12 @@ impl Vault {
                 None => {
                     let mut values = shared_values.clone();
                     values.extend(file_values(&input.path, &s.meta));
+                    for message in media_values(&input.path, s, &mut values) {
+                        warnings.push(AddWarning {
+                            path: input.path.clone(),
+                            message,
+                        });
+                    }
                     let (fields, private) = commit_values(&values)?;
                     let mut rec = ItemRecord {
                         media_type: s.media_type.into(),
@@ -378,6 +398,7 @@ impl Vault {
             return Ok(AddReport {
                 items,
                 tree_size: old_size,
+                warnings,
             });
         }
         // 3-5. Tiles, index, checkpoint.
@@ -386,13 +407,16 @@ impl Vault {
         let head = self
             .log()
             .commit(head.as_ref(), checkpoint, &keys.log_signer)?;
+        // 6. Perceptual hashes (similar.rs): after the commit, still locked.
+        warnings.extend(self.record_similarity(&items));
         Ok(AddReport {
             items,
             tree_size: head.checkpoint.size,
+            warnings,
         })
     }
 
-    fn store_blob(
+    pub(crate) fn store_blob(
         &self,
         path: &Path,
         keys: &crate::keys::VaultKeys,
@@ -474,4 +498,44 @@ impl Vault {
             meta,
         })
     }
+}
+
+/// Add the metadata the file carries about itself (EXIF, XMP, IPTC, movie
+/// headers, audio tags; see docs/metadata.md), read with `guwah-media`
+/// after its blob is sealed. This never fails the add: problems come back
+/// as warnings, and a file that cannot be parsed is sealed all the same.
+/// Fields are kept most important first while the record has room.
+fn media_values(path: &Path, s: &Stored, values: &mut Vec<(String, String)>) -> Vec<String> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return vec![format!("metadata not read: {e}")],
+    };
+    let same = file
+        .metadata()
+        .is_ok_and(|m| m.len() == s.size && m.modified().ok() == s.meta.modified().ok());
+    if !same {
+        return vec!["metadata not read: the file changed after it was sealed".into()];
+    }
+    let extracted = guwah_media::extract(s.media_type, &mut file, s.size);
+    let mut warnings = extracted.warnings;
+    let mut dropped = 0;
+    for (name, value) in extracted.fields {
+        if guwah_core::record::check_field_name(&name).is_err()
+            || values.iter().any(|(n, _)| *n == name)
+        {
+            continue;
+        }
+        if values.len() >= guwah_core::record::MAX_FIELDS {
+            dropped += 1;
+            continue;
+        }
+        values.push((name, value));
+    }
+    if dropped > 0 {
+        warnings.push(format!(
+            "{dropped} metadata fields not sealed: a record holds at most {} fields",
+            guwah_core::record::MAX_FIELDS
+        ));
+    }
+    warnings
 }

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod chat;
 pub mod crypto;
 mod error;
 mod export;
@@ -26,21 +27,27 @@ mod keys;
 mod log;
 mod media;
 mod report;
+mod similar;
 mod timestamps;
 mod vault;
 mod verify;
 mod witness;
 pub mod witness_store;
 
+pub use chat::{
+    CHAT_MESSAGE_TYPE, CHAT_MESSAGE_V1, ChatAttachmentItem, ChatLinks, ChatMessageItem, ChatReport,
+    LinkedItem, SearchHit, render_message,
+};
 pub use error::VaultError;
 pub use export::{
     DisclosedField, ExportOptions, ExportReport, ExportedItem, PackageSink, SharedWitnessTransport,
 };
-pub use ingest::{AddOptions, AddProgress, AddReport, AddStatus, AddedItem};
+pub use ingest::{AddOptions, AddProgress, AddReport, AddStatus, AddWarning, AddedItem};
 pub use keys::KdfParams;
 pub use log::{ConsistencyProof, Head, InclusionProof, LogWriter};
 pub use media::sniff_media_type;
 pub use report::Lang;
+pub use similar::{ClusterItem, DuplicatesReport, MIN_QUALITY, SimilarItem, SimilarReport};
 pub use timestamps::{
     SharedTransport, StampOutcome, TIMESTAMPS_DIR, TSA_FILE, TsaConfig, TsaTransport,
 };

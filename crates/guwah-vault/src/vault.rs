@@ -9,9 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use guwah_core::checkpoint::Checkpoint;
 use guwah_core::note::Verifier;
-use guwah_core::record::{
-    Action, EventRecord, FieldCommitment, ItemRecord, Record, commit_field, hex32,
-};
+use guwah_core::record::{Action, FieldCommitment, ItemRecord, Record, commit_field, hex32};
 use guwah_store::fs::FsStore;
 use guwah_store::{BlobStore, CheckpointStore, LogStore};
 use serde::Serialize;
@@ -618,40 +616,8 @@ impl Vault {
         values: &[(String, String)],
         head: Option<&Head>,
     ) -> Result<u64, VaultError> {
-        let keys = self.keys()?;
-        let (fields, private) = commit_values(values)?;
-        let item = guwah_core::record::parse_hex32(&item_row.record_id).ok_or_else(|| {
-            VaultError::damaged("index", format!("bad item id {}", item_row.record_id))
-        })?;
-        let mut ev = EventRecord {
-            action,
-            item,
-            at: now_utc(),
-            actor: [0; 32],
-            related: None,
-            fields,
-            signature: [0; 64],
-        };
-        ev.sign(&keys.collector)
-            .map_err(|e| VaultError::BadArgument {
-                what: "event".into(),
-                why: e.to_string(),
-            })?;
-        let record = Record::Event(ev);
-        let leaf = record.encode();
-        let record_id = hex32(&record.id());
-        let old_size = head.map_or(0, |h| h.checkpoint.size);
-        let checkpoint = self.log().stage(old_size, std::slice::from_ref(&leaf))?;
-        let row = EntryRow {
-            leaf_index: old_size,
-            sealed: private.seal(&keys.index_key, old_size, &record_id)?,
-            record_id,
-            kind: "event".into(),
-            item_id: item_row.record_id.clone(),
-        };
-        self.index().insert(&[row], &[])?;
-        self.log().commit(head, checkpoint, &keys.log_signer)?;
-        Ok(old_size)
+        self.append_events(&[(item_row, values.to_vec())], action, head)?;
+        Ok(head.map_or(0, |h| h.checkpoint.size))
     }
 
     /// Add a note to an item, as a custody event.

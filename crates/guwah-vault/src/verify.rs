@@ -293,6 +293,9 @@ impl Vault {
         }
 
         // Records and index rows.
+        for problem in self.index().integrity_problems()? {
+            report.problem("index.sqlite", format!("SQLite integrity check: {problem}"));
+        }
         let rows = self.index().all(u64::MAX)?;
         let mut by_leaf: HashMap<u64, &crate::index::EntryRow> = HashMap::new();
         for r in &rows {

@@ -1,0 +1,229 @@
+//! `guwah add --chat` and `guwah search`: messaging exports and finding
+//! things in the sealed index.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use clap::Args;
+use guwah_vault::{AddOptions, AddProgress, AddStatus, ItemDetails, Vault, short_id};
+
+use crate::cli::{AddArgs, Cli};
+use crate::commands::{open, print_json, write_stdout};
+use crate::{Failure, progress};
+
+/// `guwah search` options.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to look for (case-insensitive) in message texts, senders, file
+    /// names, notes, tags and sources.
+    #[arg(value_name = "TEXT", required_unless_present = "sender")]
+    pub text: Option<String>,
+    /// Only messages whose sender contains NAME (or whose sender id is NAME).
+    #[arg(long, value_name = "NAME")]
+    pub sender: Option<String>,
+}
+
+/// First line of `s`, at most `max` characters.
+fn snippet(s: &str, max: usize) -> String {
+    let first = s.lines().next().unwrap_or("");
+    let mut out: String = first.chars().take(max).collect();
+    if out.len() < first.len() || s.lines().nth(1).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `guwah add --chat EXPORT`.
+pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let opts = AddOptions {
+        note: args.note.clone(),
+        tags: args.tags.clone(),
+        source: args.source.clone(),
+        captured_at: args.captured_at.clone(),
+    };
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let report = vault.add_chat(export, &opts, &mut |p| match p {
+        AddProgress::Planned { bytes, .. } => {
+            if bytes > 64 << 20 {
+                bar = Some(progress::bytes_bar(cli.quiet, bytes, "sealing"));
+            }
+        }
+        AddProgress::Bytes(n) => {
+            if let Some(b) = &bar {
+                b.inc(n)
+            }
+        }
+        AddProgress::File(_) => {}
+        AddProgress::Sealing => {
+            if let Some(b) = &bar {
+                b.set_message("committing")
+            }
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(why) = &report.opaque {
+        eprintln!("guwah: warning: {}: {why}", report.export.path.display());
+    }
+    if cli.json {
+        print_json(&report)?;
+        return Ok(0);
+    }
+    let status = |s: AddStatus| match s {
+        AddStatus::Added => "added   ",
+        AddStatus::Existing => "existing",
+    };
+    let mut out = String::new();
+    let e = &report.export;
+    let _ = writeln!(
+        out,
+        "{} {}  {}  (the export{})",
+        status(e.status),
+        short_id(&e.id),
+        e.path.display(),
+        report
+            .app
+            .as_deref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default()
+    );
+    if let Some(why) = &report.opaque {
+        let _ = writeln!(out, "         {why}");
+    }
+    let count =
+        |s: AddStatus, it: &mut dyn Iterator<Item = AddStatus>| it.filter(|x| *x == s).count();
+    let m_new = count(
+        AddStatus::Added,
+        &mut report.messages.iter().map(|m| m.status),
+    );
+    let a_new = count(
+        AddStatus::Added,
+        &mut report.attachments.iter().map(|a| a.status),
+    );
+    if report.opaque.is_none() {
+        let _ = writeln!(
+            out,
+            "messages     {} ({} new, {} existing; {} system lines)",
+            report.messages.len(),
+            m_new,
+            report.messages.len() - m_new,
+            report.messages.iter().filter(|m| m.system).count()
+        );
+        for a in &report.attachments {
+            let _ = writeln!(
+                out,
+                "{} {}  {}  (attachment of message {})",
+                status(a.status),
+                short_id(&a.id),
+                a.name,
+                a.message
+            );
+        }
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    let new = usize::from(e.status == AddStatus::Added) + m_new + a_new;
+    let _ = writeln!(
+        out,
+        "sealed {new} new item(s); the log now holds {} entries",
+        report.tree_size
+    );
+    write_stdout(out.as_bytes())?;
+    Ok(0)
+}
+
+/// `guwah search TEXT [--sender NAME]`.
+pub fn search(cli: &Cli, args: &SearchArgs) -> Result<u8, Failure> {
+    let vault = open(cli, true)?;
+    let hits = vault.search(args.text.as_deref().unwrap_or(""), args.sender.as_deref())?;
+    if cli.json {
+        print_json(&hits)?;
+        return Ok(0);
+    }
+    let mut out = String::new();
+    for h in &hits {
+        let what = match h.kind.as_str() {
+            "message" => format!(
+                "{}  {}: {}",
+                h.time.as_deref().unwrap_or("-"),
+                h.sender.as_deref().unwrap_or("(system)"),
+                snippet(h.text.as_deref().unwrap_or(""), 80)
+            ),
+            _ => format!("{}  {}", h.kind, h.text.as_deref().unwrap_or("-")),
+        };
+        let _ = writeln!(
+            out,
+            "{}  {what}  [{}]",
+            short_id(&h.id),
+            h.matched.join(", ")
+        );
+    }
+    let _ = writeln!(out, "{} match(es)", hits.len());
+    write_stdout(out.as_bytes())?;
+    Ok(0)
+}
+
+/// The chat relations of an item, appended to `guwah show`'s text.
+pub fn show_links(vault: &Vault, id: &str, out: &mut String) -> Result<(), Failure> {
+    let links = vault.chat_links(id)?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let _ = writeln!(out, "chat:");
+    if let Some(e) = &links.export {
+        let _ = writeln!(out, "  export       {e}");
+    }
+    if let Some(m) = &links.message {
+        let _ = writeln!(out, "  message      {m}");
+    }
+    if !links.messages.is_empty() {
+        let _ = writeln!(out, "  messages     {}", links.messages.len());
+    }
+    for m in &links.messages {
+        let _ = writeln!(
+            out,
+            "    {}  #{:<5} {}  {}: {}",
+            short_id(&m.id),
+            m.index.map(|i| i.to_string()).unwrap_or_default(),
+            m.time.as_deref().unwrap_or("-"),
+            if m.system {
+                "(system)"
+            } else {
+                m.sender.as_deref().unwrap_or("-")
+            },
+            snippet(&m.text, 60)
+        );
+    }
+    if !links.attachments.is_empty() {
+        let _ = writeln!(out, "  attachments  {}", links.attachments.len());
+    }
+    for a in &links.attachments {
+        let _ = writeln!(out, "    {}  {}", short_id(&a.id), a.text);
+    }
+    Ok(())
+}
+
+/// `guwah show --json`: the details, plus `"chat"` when the item has links.
+pub fn show_json(vault: &Vault, d: &ItemDetails) -> Result<(), Failure> {
+    let links = vault.chat_links(&d.id)?;
+    if links.is_empty() {
+        return print_json(d);
+    }
+    let mut v = serde_json::to_value(d).map_err(|e| Failure {
+        code: 5,
+        message: e.to_string(),
+    })?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "chat".into(),
+            serde_json::to_value(&links).map_err(|e| Failure {
+                code: 5,
+                message: e.to_string(),
+            })?,
+        );
+    }
+    print_json(&v)
+}

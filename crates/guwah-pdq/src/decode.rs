@@ -1,0 +1,149 @@
+//! Image files to PDQ hashes.
+//!
+//! Decoding uses the `image` crate built with only the JPEG, PNG, GIF, WebP,
+//! TIFF and BMP decoders. Pixels are converted to 8-bit RGB (alpha is
+//! dropped, grey is replicated), like `PIL.Image.convert("RGB")` which the
+//! PyPI `pdqhash` examples use.
+//!
+//! **EXIF orientation is not applied**, following the reference: neither
+//! Meta's C++ tool (CImg) nor `pdqhash` over PIL rotates by EXIF, so
+//! applying it would make our hashes disagree with every other PDQ
+//! implementation's for rotated photos.
+//!
+//! HEIC/HEIF and other formats without a pure-Rust decoder are reported as
+//! [`PdqError::Unsupported`]. Files beyond [`DecodeLimits`] are refused
+//! before their pixels are allocated ([`PdqError::TooLarge`]).
+
+use std::io::{BufReader, Cursor, Read};
+use std::path::Path;
+
+use image::{ImageDecoder, ImageReader, Limits};
+
+use crate::{PdqError, PdqHash, pdq};
+
+/// Bounds on what is decoded, against decompression bombs.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// Most pixels (width × height) an image may have.
+    pub max_pixels: u64,
+    /// Most bytes the decoder may allocate.
+    pub max_alloc: u64,
+}
+
+impl Default for DecodeLimits {
+    /// 100 megapixels, 512 MiB.
+    fn default() -> Self {
+        DecodeLimits {
+            max_pixels: 100_000_000,
+            max_alloc: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// Decode an image file into packed RGB24 pixels: `(rgb, width, height)`.
+pub fn decode_rgb(bytes: &[u8], limits: DecodeLimits) -> Result<(Vec<u8>, usize, usize), PdqError> {
+    decode_from(BufReader::new(Cursor::new(bytes)), limits)
+}
+
+fn decode_from<R: std::io::BufRead + std::io::Seek>(
+    reader: R,
+    limits: DecodeLimits,
+) -> Result<(Vec<u8>, usize, usize), PdqError> {
+    let reader = ImageReader::new(reader)
+        .with_guessed_format()
+        .map_err(PdqError::Io)?;
+    let Some(format) = reader.format() else {
+        return Err(PdqError::Unsupported(
+            "not a recognised image format".into(),
+        ));
+    };
+    let mut lim = Limits::default();
+    lim.max_alloc = Some(limits.max_alloc);
+    // A side longer than this can only be a bomb at the pixel cap.
+    lim.max_image_width = Some(u32::try_from(limits.max_pixels).unwrap_or(u32::MAX));
+    lim.max_image_height = Some(u32::try_from(limits.max_pixels).unwrap_or(u32::MAX));
+    let mut decoder = reader.into_decoder().map_err(|e| classify(e, format))?;
+    decoder.set_limits(lim).map_err(|e| classify(e, format))?;
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels {
+        return Err(PdqError::TooLarge(format!(
+            "{w}x{h} is {pixels} pixels, more than the limit of {}",
+            limits.max_pixels
+        )));
+    }
+    let img = image::DynamicImage::from_decoder(decoder).map_err(|e| classify(e, format))?;
+    let rgb = img.into_rgb8();
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    Ok((rgb.into_raw(), w, h))
+}
+
+fn classify(e: image::ImageError, format: image::ImageFormat) -> PdqError {
+    match e {
+        image::ImageError::Limits(l) => PdqError::TooLarge(l.to_string()),
+        image::ImageError::Unsupported(u) => PdqError::Unsupported(format!("{format:?}: {u}")),
+        image::ImageError::IoError(io) => PdqError::Io(io),
+        other => PdqError::Decode(format!("{format:?}: {other}")),
+    }
+}
+
+/// PDQ of an image file's bytes.
+pub fn hash_image_bytes(bytes: &[u8], limits: DecodeLimits) -> Result<PdqHash, PdqError> {
+    let (rgb, w, h) = decode_rgb(bytes, limits)?;
+    Ok(pdq::hash_rgb(&rgb, w, h))
+}
+
+/// PDQ of an image file on disk (read whole; see [`hash_image_bytes`]).
+pub fn hash_image_file(path: &Path, limits: DecodeLimits) -> Result<PdqHash, PdqError> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    hash_image_bytes(&bytes, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_unsupported_not_a_panic() {
+        let r = hash_image_bytes(b"definitely not an image", DecodeLimits::default());
+        assert!(matches!(r, Err(PdqError::Unsupported(_))), "{r:?}");
+    }
+
+    #[test]
+    fn bombs_are_refused_before_allocation() {
+        // A PNG header claiming 100000 x 100000 pixels.
+        let mut png = Vec::new();
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(b"IHDR");
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        for chunk in [&b"IDAT\x78\x9c\x03\x00\x00\x00\x00\x01"[..], b"IEND"] {
+            png.extend_from_slice(&(chunk.len() as u32 - 4).to_be_bytes());
+            png.extend_from_slice(chunk);
+            png.extend_from_slice(&crc32(chunk).to_be_bytes());
+        }
+        let r = hash_image_bytes(&png, DecodeLimits::default());
+        assert!(matches!(r, Err(PdqError::TooLarge(_))), "{r:?}");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+}
