@@ -78,19 +78,19 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{Cursor, Read, Write};
+use std::io::Cursor;
 use std::path::Path;
 
 use guwah_chat::{ChatError, Conversation, Limits, Message};
 use guwah_core::record::{ItemRecord, Record, hex32};
 use serde::Serialize;
 
-use crate::crypto;
 use crate::error::VaultError;
 use crate::index::{EntryRow, Private};
-use crate::ingest::{AddOptions, AddProgress, AddStatus, AddedItem, check_options, file_values};
+use crate::ingest::{
+    AddOptions, AddProgress, AddStatus, AddedItem, Blob, check_options, file_values,
+};
 use crate::keys::VaultKeys;
-use crate::media::sniff_media_type;
 use crate::vault::{Vault, commit_values, timestamp_now};
 
 /// Media type of a sealed message rendering.
@@ -219,13 +219,6 @@ pub struct SearchHit {
 }
 
 /// A blob written for this call.
-struct Blob {
-    blob: String,
-    sha256: [u8; 32],
-    size: u64,
-    media_type: &'static str,
-}
-
 fn bad(path: &Path, why: impl Into<String>) -> VaultError {
     VaultError::BadInput {
         path: path.to_owned(),
@@ -615,81 +608,6 @@ impl Vault {
             warnings,
             tree_size,
         })
-    }
-
-    /// Encrypt a stream into a blob, as `store_blob` does for a file. The
-    /// outer error is the vault's (fatal); the inner one says why the
-    /// stream could not be read (the caller warns and goes on).
-    fn store_stream(
-        &self,
-        mut reader: impl Read,
-        name: &str,
-        expected: Option<u64>,
-        keys: &VaultKeys,
-        progress: &mut dyn FnMut(AddProgress),
-        committed: &mut Vec<String>,
-    ) -> Result<Result<Blob, String>, VaultError> {
-        let mut head = vec![0u8; 512];
-        let mut n = 0;
-        while n < head.len() {
-            match reader.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Ok(Err(e.to_string())),
-            }
-        }
-        head.truncate(n);
-        let media_type = sniff_media_type(&head, name);
-        let mut staged = self.blobs.create()?;
-        let mut done = 0u64;
-        let result = crypto::encrypt_and_hash(
-            Cursor::new(head).chain(reader),
-            &mut staged,
-            &keys.blob_key,
-            &mut |total| {
-                progress(AddProgress::Bytes(total.saturating_sub(done)));
-                done = total;
-            },
-        );
-        let sealed = match result.and_then(|s| {
-            staged
-                .flush()
-                .map(|_| s)
-                .map_err(crypto::StreamError::Write)
-        }) {
-            Ok(s) => s,
-            Err(crypto::StreamError::Read(e)) => {
-                staged.abort();
-                return Ok(Err(e.to_string()));
-            }
-            Err(e) => {
-                staged.abort();
-                return Err(VaultError::Io {
-                    path: self.root.join("blobs"),
-                    source: std::io::Error::other(e.to_string()),
-                });
-            }
-        };
-        if let Some(want) = expected
-            && sealed.size != want
-        {
-            staged.abort();
-            return Ok(Err(format!("{} bytes read, {want} expected", sealed.size)));
-        }
-        let blob = keys.blob_name(&sealed.sha256);
-        if self.index().item_for_blob(&blob, u64::MAX)?.is_some() {
-            staged.abort();
-        } else {
-            staged.commit(&blob)?;
-            committed.push(blob.clone());
-        }
-        Ok(Ok(Blob {
-            blob,
-            sha256: sealed.sha256,
-            size: sealed.size,
-            media_type,
-        }))
     }
 
     /// Every committed item row with its opened private part.

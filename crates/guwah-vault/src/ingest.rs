@@ -259,6 +259,14 @@ pub(crate) fn file_values(path: &Path, meta: &fs::Metadata) -> Vec<(String, Stri
     v
 }
 
+/// A stream's blob, written and named.
+pub(crate) struct Blob {
+    pub(crate) blob: String,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) size: u64,
+    pub(crate) media_type: &'static str,
+}
+
 /// A file's blob, written and named.
 pub(crate) struct Stored {
     pub(crate) blob: String,
@@ -423,33 +431,58 @@ impl Vault {
         progress: &mut dyn FnMut(AddProgress),
         committed: &mut Vec<String>,
     ) -> Result<Stored, VaultError> {
-        let mut file = File::open(path).map_err(|e| bad(path, format!("cannot be read: {e}")))?;
+        let file = File::open(path).map_err(|e| bad(path, format!("cannot be read: {e}")))?;
         let meta = file
             .metadata()
             .map_err(|e| bad(path, format!("cannot be read: {e}")))?;
         if !meta.is_file() {
             return Err(bad(path, kind_of(&meta.file_type())));
         }
-        let mut head = vec![0u8; 512];
-        let mut n = 0;
-        while n < head.len() {
-            match file.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(bad(path, format!("read failed: {e}"))),
-            }
-        }
-        head.truncate(n);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let media_type = sniff_media_type(&head, &name);
+        match self.store_stream(file, &name, Some(meta.len()), keys, progress, committed)? {
+            Ok(b) => Ok(Stored {
+                blob: b.blob,
+                sha256: b.sha256,
+                size: b.size,
+                media_type: b.media_type,
+                meta,
+            }),
+            Err(why) => Err(bad(path, format!("could not be read and sealed: {why}"))),
+        }
+    }
+
+    /// Encrypt a stream into a blob: the one place where bytes enter the
+    /// vault (files, chat attachments, rendered messages). The outer error
+    /// is the vault's (fatal); the inner one says why the stream could not
+    /// be read or changed under us (the caller decides what that means).
+    pub(crate) fn store_stream(
+        &self,
+        mut reader: impl Read,
+        name: &str,
+        expected: Option<u64>,
+        keys: &crate::keys::VaultKeys,
+        progress: &mut dyn FnMut(AddProgress),
+        committed: &mut Vec<String>,
+    ) -> Result<Result<Blob, String>, VaultError> {
+        let mut head = vec![0u8; 512];
+        let mut n = 0;
+        while n < head.len() {
+            match reader.read(&mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Ok(Err(e.to_string())),
+            }
+        }
+        head.truncate(n);
+        let media_type = sniff_media_type(&head, name);
         let mut staged = self.blobs.create()?;
         let mut done = 0u64;
         let result = crypto::encrypt_and_hash(
-            std::io::Cursor::new(head).chain(file),
+            std::io::Cursor::new(head).chain(reader),
             &mut staged,
             &keys.blob_key,
             &mut |total| {
@@ -464,39 +497,40 @@ impl Vault {
                 .map_err(crypto::StreamError::Write)
         }) {
             Ok(s) => s,
+            Err(crypto::StreamError::Read(e)) => {
+                staged.abort();
+                return Ok(Err(e.to_string()));
+            }
             Err(e) => {
                 staged.abort();
-                return Err(bad(path, format!("could not be read and sealed: {e}")));
+                return Err(VaultError::Io {
+                    path: self.root.join("blobs"),
+                    source: std::io::Error::other(e.to_string()),
+                });
             }
         };
-        if sealed.size != meta.len() {
+        if let Some(want) = expected
+            && sealed.size != want
+        {
             staged.abort();
-            return Err(bad(
-                path,
-                format!(
-                    "changed while it was being read ({} bytes expected, {} read); add it again when it is complete",
-                    meta.len(),
-                    sealed.size
-                ),
-            ));
+            return Ok(Err(format!(
+                "it changed while it was being read ({} bytes read, {want} expected); add it again when it is complete",
+                sealed.size
+            )));
         }
         let blob = keys.blob_name(&sealed.sha256);
-        // A committed item already holds these bytes: keep its blob as it is
-        // (never rewrite, never remove it). Otherwise ours replaces any
-        // leftover of an interrupted add, and is ours to remove on failure.
         if self.index().item_for_blob(&blob, u64::MAX)?.is_some() {
             staged.abort();
         } else {
             staged.commit(&blob)?;
             committed.push(blob.clone());
         }
-        Ok(Stored {
+        Ok(Ok(Blob {
             blob,
             sha256: sealed.sha256,
             size: sealed.size,
             media_type,
-            meta,
-        })
+        }))
     }
 }
 
