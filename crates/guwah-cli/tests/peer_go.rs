@@ -9,6 +9,9 @@
 //! `/usr/share/gocode` (override with `GUWAH_PEER_GOPATH`). Without them this
 //! test fails; it never skips.
 
+mod common;
+
+use common::describe;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,73 +20,11 @@ use serde_json::Value;
 
 const PASSPHRASE: &str = "correct horse battery staple (peer test)";
 const ORIGIN: &str = "example.org/guwah-peer-go";
-const INSTALL_HINT: &str = "install golang-go and golang-golang-x-mod-dev \
-(apt-get install -y golang-go golang-golang-x-mod-dev); CI installs them";
 
 /// Tree sizes after each `guwah add` call: small trees, a full 256-entry tile,
 /// and a tree past the first tile boundary.
 const BATCHES: [usize; 5] = [1, 3, 5, 247, 44];
 const SIZES: [u64; 5] = [1, 4, 9, 256, 300];
-
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what}: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Build the Go verifier once, into `dir`.
-fn build_go_verifier(dir: &Path) -> PathBuf {
-    let gopath = std::env::var_os("GUWAH_PEER_GOPATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/gocode"));
-    let version = Command::new("go").arg("version").output();
-    match version {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => panic!("{}\n{INSTALL_HINT}", describe("`go version` failed", &out)),
-        Err(e) => panic!("cannot run `go` ({e}): {INSTALL_HINT}"),
-    }
-    for pkg in ["note", "tlog"] {
-        let src = gopath.join("src/golang.org/x/mod/sumdb").join(pkg);
-        assert!(
-            src.is_dir(),
-            "Go package golang.org/x/mod/sumdb/{pkg} not found at {}: {INSTALL_HINT}",
-            src.display()
-        );
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let source = repo.join("tests/peer/go-verify");
-    assert!(
-        source.join("main.go").is_file(),
-        "missing {}",
-        source.display()
-    );
-    let exe = dir.join("go-verify");
-    // A persistent build cache keeps reruns fast; the binary itself is fresh.
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache");
-    let out = Command::new("go")
-        .arg("build")
-        .arg("-o")
-        .arg(&exe)
-        .arg(".")
-        .current_dir(&source)
-        .env("GO111MODULE", "off")
-        .env("GOPATH", &gopath)
-        .env("GOFLAGS", "")
-        .env("GOPROXY", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOCACHE", &cache)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `go build` ({e}): {INSTALL_HINT}"));
-    assert!(
-        out.status.success(),
-        "{}\n{INSTALL_HINT}",
-        describe("building tests/peer/go-verify failed", &out)
-    );
-    exe
-}
 
 struct Peer {
     vault: PathBuf,
@@ -208,7 +149,7 @@ fn json_bytes(v: &Value) -> Vec<u8> {
 #[test]
 fn go_sumdb_accepts_guwah_checkpoints_and_proofs() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let verifier = build_go_verifier(tmp.path());
+    let verifier = common::build_go_peer("go-verify", tmp.path());
     let work = tmp.path().join("work");
     let inputs = tmp.path().join("inputs");
     std::fs::create_dir_all(&work).unwrap();

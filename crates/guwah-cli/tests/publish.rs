@@ -8,24 +8,16 @@
 //! monitor follows the log as it grows, and must exit non-zero naming a fork
 //! (a diverged copy of the vault served at the same URL) and a bad tile.
 
+mod common;
+
+use common::describe;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 const PASSPHRASE: &str = "correct horse battery staple (publish test)";
 const ORIGIN: &str = "example.org/guwah-publish";
-const INSTALL_HINT: &str = "install golang-go and golang-golang-x-mod-dev \
-(apt-get install -y golang-go golang-golang-x-mod-dev); CI installs them";
-
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what}: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn guwah(vault: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_guwah"))
@@ -149,39 +141,6 @@ fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-fn build_go_tiles(dir: &Path) -> PathBuf {
-    let gopath = std::env::var_os("GUWAH_PEER_GOPATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/gocode"));
-    for pkg in ["note", "tlog"] {
-        let src = gopath.join("src/golang.org/x/mod/sumdb").join(pkg);
-        assert!(src.is_dir(), "{} not found: {INSTALL_HINT}", src.display());
-    }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peer/go-tiles");
-    let exe = dir.join("go-tiles");
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache");
-    let out = Command::new("go")
-        .arg("build")
-        .arg("-o")
-        .arg(&exe)
-        .arg(".")
-        .current_dir(&source)
-        .env("GO111MODULE", "off")
-        .env("GOPATH", &gopath)
-        .env("GOFLAGS", "")
-        .env("GOPROXY", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOCACHE", &cache)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `go build` ({e}): {INSTALL_HINT}"));
-    assert!(
-        out.status.success(),
-        "{}\n{INSTALL_HINT}",
-        describe("building tests/peer/go-tiles failed", &out)
-    );
-    exe
-}
-
 fn go_tiles(exe: &Path, url: &str, vkey: &Path, old: Option<(u64, &str)>) -> Output {
     let mut cmd = Command::new(exe);
     cmd.arg("-url").arg(url).arg("-vkey").arg(vkey);
@@ -212,7 +171,7 @@ fn checkpoint_root(vault: &Path) -> (u64, String) {
 #[test]
 fn serve_is_read_by_go_tlog_and_monitor_catches_forks_and_bad_tiles() {
     let tmp = tempfile::tempdir().unwrap();
-    let go = build_go_tiles(tmp.path());
+    let go = common::build_go_peer("go-tiles", tmp.path());
     let vault = tmp.path().join("vault");
     let files = tmp.path().join("files");
     guwah_ok(&vault, &["init", "--origin", ORIGIN]);

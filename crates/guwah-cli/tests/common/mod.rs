@@ -339,3 +339,73 @@ pub fn self_test_sha256() {
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
     );
 }
+
+/// What to install when a Go peer cannot be built.
+pub const GO_INSTALL_HINT: &str = "install golang-go and golang-golang-x-mod-dev \
+(apt-get install -y golang-go golang-golang-x-mod-dev); CI installs them";
+
+/// A process's status and output, for assertion messages.
+pub fn describe(what: &str, out: &Output) -> String {
+    format!(
+        "{what}: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Build the Go peer program `tests/peer/<name>` (on Debian's
+/// golang.org/x/mod sumdb sources, offline, GOPATH mode) into `dir`.
+/// Fails, never skips, with an install hint when Go or the sources are
+/// missing. A persistent build cache keeps reruns fast.
+pub fn build_go_peer(name: &str, dir: &Path) -> PathBuf {
+    let gopath = std::env::var_os("GUWAH_PEER_GOPATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/gocode"));
+    match Command::new("go").arg("version").output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "{}\n{GO_INSTALL_HINT}",
+            describe("`go version` failed", &out)
+        ),
+        Err(e) => panic!("cannot run `go` ({e}): {GO_INSTALL_HINT}"),
+    }
+    for pkg in ["note", "tlog"] {
+        let src = gopath.join("src/golang.org/x/mod/sumdb").join(pkg);
+        assert!(
+            src.is_dir(),
+            "Go package golang.org/x/mod/sumdb/{pkg} not found at {}: {GO_INSTALL_HINT}",
+            src.display()
+        );
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/peer")
+        .join(name);
+    assert!(
+        source.join("main.go").is_file(),
+        "missing {}",
+        source.display()
+    );
+    let exe = dir.join(name);
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache");
+    let out = Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&exe)
+        .arg(".")
+        .current_dir(&source)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", &gopath)
+        .env("GOFLAGS", "")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOCACHE", &cache)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `go build` ({e}): {GO_INSTALL_HINT}"));
+    assert!(
+        out.status.success(),
+        "{}\n{GO_INSTALL_HINT}",
+        describe(&format!("building tests/peer/{name} failed"), &out)
+    );
+    exe
+}
