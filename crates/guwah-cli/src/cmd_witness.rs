@@ -143,16 +143,20 @@ pub fn apply_verify_policy(
     Ok(())
 }
 
-/// `guwah verify-bundle`: [`guwah_core::bundle::verify_bundle`] plus the witness policy.
+/// `guwah verify-bundle`: [`guwah_core::bundle::verify_bundle`] (items
+/// checked on every core) plus the witness policy.
 pub fn verify_bundle(
     files: &BagFiles,
     trusted: &[Verifier],
     args: &WitnessPolicyArgs,
 ) -> Result<BundleReport, Failure> {
-    Ok(match args.policy()? {
-        None => guwah_core::bundle::verify_bundle(files, trusted),
-        Some((keys, min)) => proto::verify_bundle_with_witnesses(files, trusted, &keys, min),
-    })
+    let policy = args.policy()?;
+    let runner = guwah_package::verify::Threads::default();
+    let mut report = guwah_core::bundle::verify_bundle_using(files, trusted, &runner);
+    if let Some((keys, min)) = policy {
+        proto::apply_witness_policy(&mut report, files, &keys, min);
+    }
+    Ok(report)
 }
 
 fn now() -> u64 {

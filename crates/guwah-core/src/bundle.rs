@@ -28,6 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::ops::Bound;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -1091,7 +1092,14 @@ fn check_item(files: &BagFiles, id: &Hash, payload: &str, cp: &CheckpointCtx) ->
     // Events: every folder under events/.
     let events_prefix = format!("{dir}events/");
     let mut event_names = BTreeSet::new();
-    for path in files.tag_contents.keys() {
+    // A range, not a scan of every tag file: packages hold tens of
+    // thousands of them, and this runs once per item.
+    let in_events = files
+        .tag_contents
+        .range::<str, _>((Bound::Included(events_prefix.as_str()), Bound::Unbounded))
+        .map(|(path, _)| path)
+        .take_while(|path| path.starts_with(&events_prefix));
+    for path in in_events {
         if let Some(rest) = path.strip_prefix(&events_prefix) {
             match rest.split_once('/') {
                 Some((name, file))
@@ -1128,6 +1136,34 @@ fn check_item(files: &BagFiles, id: &Hash, payload: &str, cp: &CheckpointCtx) ->
 /// field reproduces its commitment and every other is listed as withheld;
 /// every custody event's record, signature, subject and receipt hold.
 pub fn verify_bundle(files: &BagFiles, trusted: &[Verifier]) -> BundleReport {
+    verify_bundle_using(files, trusted, &InOrder)
+}
+
+/// Runs the per-item checks of [`verify_bundle_using`]: `check(i)` for
+/// every `i` in `0..n`, returning the verdicts in index order. The core
+/// stays free of threads (it runs in a browser too); a native caller can
+/// spread the items over cores.
+pub trait ItemRunner {
+    /// `check(0)`, …, `check(n - 1)`, in that order in the result.
+    fn run(&self, n: usize, check: &(dyn Fn(usize) -> ItemVerdict + Sync)) -> Vec<ItemVerdict>;
+}
+
+/// Checks items one after another, on the calling thread.
+pub struct InOrder;
+
+impl ItemRunner for InOrder {
+    fn run(&self, n: usize, check: &(dyn Fn(usize) -> ItemVerdict + Sync)) -> Vec<ItemVerdict> {
+        (0..n).map(check).collect()
+    }
+}
+
+/// [`verify_bundle`], with the per-item checks (each item's records,
+/// signatures, fields and proofs: independent of each other) run by `runner`.
+pub fn verify_bundle_using(
+    files: &BagFiles,
+    trusted: &[Verifier],
+    runner: &dyn ItemRunner,
+) -> BundleReport {
     let mut r = BundleReport::default();
     let bag_report = bag::validate(files);
     for issue in &bag_report.errors {
@@ -1191,9 +1227,12 @@ pub fn verify_bundle(files: &BagFiles, trusted: &[Verifier]) -> BundleReport {
     }
     // Items.
     let listed: BTreeSet<String> = index.items.iter().map(|(id, _)| hex32(id)).collect();
-    for (id, payload) in &index.items {
-        r.items.push(check_item(files, id, payload, &cp));
-    }
+    let cp = &cp;
+    let items = &index.items;
+    r.items = runner.run(items.len(), &|i| {
+        let (id, payload) = &items[i];
+        check_item(files, id, payload, cp)
+    });
     if index.items.is_empty() {
         r.failures.push(fail(PACKAGE_TXT, "lists no items"));
     }

@@ -533,8 +533,20 @@ pub fn verify_bundle_with_witnesses(
     min: usize,
 ) -> BundleReport {
     let mut report = bundle::verify_bundle(files, trusted);
+    apply_witness_policy(&mut report, files, witnesses, min);
+    report
+}
+
+/// The witness policy of [`verify_bundle_with_witnesses`], added to a
+/// report already made (by [`bundle::verify_bundle_using`], say).
+pub fn apply_witness_policy(
+    report: &mut BundleReport,
+    files: &BagFiles,
+    witnesses: &[CosignatureVerifier],
+    min: usize,
+) {
     if witnesses.is_empty() && min == 0 {
-        return report;
+        return;
     }
     let note_bytes = files
         .tag_contents
@@ -548,7 +560,6 @@ pub fn verify_bundle_with_witnesses(
             what,
         });
     }
-    report
 }
 
 #[cfg(test)]

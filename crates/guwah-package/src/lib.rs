@@ -5,6 +5,7 @@
 //!   files, unsafe names and zip bombs; never write anything.
 //! - [`writer`]: [`writer::BagWriter`] writes a bag into a folder (crash-safe)
 //!   or streams it into a zip.
+//! - [`verify`]: a package's items checked on every core.
 //! - [`zip`]: a small streaming ZIP writer (stored, ZIP64) and a checked reader
 //!   (stored and deflate, ZIP64).
 //!
@@ -15,6 +16,7 @@
 
 mod hash;
 pub mod source;
+pub mod verify;
 pub mod writer;
 pub mod zip;
 

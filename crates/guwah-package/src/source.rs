@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use guwah_core::bag::{self, Algorithm, BagFiles, FileDigest};
 
@@ -60,8 +61,12 @@ pub enum BagSource {
 impl BagSource {
     /// Reads one file of the bag (path relative to the bag root), up to `max` bytes.
     pub fn read_file(&self, rel: &str, max: u64) -> Result<Vec<u8>, SourceError> {
-        let mut r = self.open(rel)?;
-        let mut v = Vec::new();
+        let (mut r, size) = self.open_sized(rel)?;
+        if size > max {
+            return Err(SourceError::TagTooLarge(rel.into(), size));
+        }
+        // The declared size is only a hint: read at most one byte more.
+        let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         (&mut r)
             .take(max + 1)
             .read_to_end(&mut v)
@@ -74,14 +79,36 @@ impl BagSource {
 
     /// Opens one file of the bag for reading.
     pub fn open(&self, rel: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        self.open_sized(rel).map(|(r, _)| r)
+    }
+
+    /// Opens one file of the bag for reading, with its size as the folder
+    /// or the zip's directory gives it.
+    fn open_sized(&self, rel: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError> {
         if let Some(why) = bag::path_problem(rel) {
             return Err(SourceError::Refused(rel.into(), why.into()));
         }
         match self {
             BagSource::Dir { root } => {
-                let p = root.join(rel);
-                let f = File::open(&p).map_err(|e| SourceError::Io(rel.into(), e))?;
-                Ok(Box::new(f))
+                // Never through a symbolic link, even one that appeared
+                // after the folder was listed.
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+                    .open(root.join(rel))
+                    .map_err(|e| SourceError::Io(rel.into(), e))?;
+                let m = f.metadata().map_err(|e| SourceError::Io(rel.into(), e))?;
+                if !m.is_file() {
+                    return Err(SourceError::Refused(
+                        rel.into(),
+                        "is not a regular file".into(),
+                    ));
+                }
+                if m.len() >= SPLIT_AT {
+                    // Read ahead further: the file is read once, in order.
+                    let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::Sequential);
+                }
+                Ok((Box::new(f), m.len()))
             }
             BagSource::Zip {
                 path,
@@ -90,15 +117,23 @@ impl BagSource {
             } => {
                 let full = format!("{prefix}{rel}");
                 let e = archive
-                    .entries()
-                    .iter()
-                    .find(|e| e.name == full)
+                    .entry(&full)
                     .ok_or_else(|| SourceError::Io(rel.into(), io::ErrorKind::NotFound.into()))?;
                 let f =
                     File::open(path).map_err(|e| SourceError::Io(path.display().to_string(), e))?;
-                ZipArchive::reader(e, BufReader::with_capacity(1 << 20, f))
-                    .map_err(SourceError::from)
+                // No buffering here: callers read in large blocks, and a
+                // buffer would read past a small entry's end.
+                Ok((ZipArchive::reader(e, f)?, e.size))
             }
+        }
+    }
+
+    /// The entries of a folder of a bag folder (`rel` relative to its root);
+    /// nothing for a zip, whose entries are all known from its directory.
+    fn list(&self, rel: &str) -> Result<Vec<(String, Kind)>, SourceError> {
+        match self {
+            BagSource::Dir { root } => list_dir(root, rel),
+            BagSource::Zip { .. } => Ok(Vec::new()),
         }
     }
 }
@@ -119,43 +154,88 @@ pub fn read_bag(
     }
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, u64)>) -> Result<(), SourceError> {
-    let rel_of = |p: &Path| {
-        p.strip_prefix(root)
-            .map(|r| r.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default()
-    };
-    let rd = std::fs::read_dir(dir).map_err(|e| SourceError::Io(rel_of(dir), e))?;
+/// What a file of a bag folder is, from its directory entry (no `stat`
+/// needed on file systems that record the type there).
+enum Kind {
+    Dir,
+    File,
+}
+
+/// Classifies one directory entry of a bag folder, refusing names that are
+/// not UTF-8, symbolic links and special files.
+fn classify(root: &Path, ent: &std::fs::DirEntry) -> Result<(String, Kind), SourceError> {
+    let p = ent.path();
+    let rel = p
+        .strip_prefix(root)
+        .ok()
+        .and_then(|r| r.to_str())
+        .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+        .ok_or_else(|| {
+            let lossy = p
+                .strip_prefix(root)
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            SourceError::Refused(lossy, "file name is not valid UTF-8".into())
+        })?;
+    let ft = ent
+        .file_type()
+        .map_err(|e| SourceError::Io(rel.clone(), e))?;
+    if ft.is_symlink() {
+        Err(SourceError::Refused(
+            rel,
+            "is a symbolic link (bags must hold regular files only)".into(),
+        ))
+    } else if ft.is_dir() {
+        Ok((rel, Kind::Dir))
+    } else if ft.is_file() {
+        Ok((rel, Kind::File))
+    } else {
+        Err(SourceError::Refused(
+            rel,
+            "is a special file (device, FIFO or socket)".into(),
+        ))
+    }
+}
+
+/// The entries of one folder of a bag (`rel` relative to the root, `""`
+/// for the root itself).
+fn list_dir(root: &Path, rel: &str) -> Result<Vec<(String, Kind)>, SourceError> {
+    let dir = root.join(rel);
+    let rd = std::fs::read_dir(&dir).map_err(|e| SourceError::Io(rel.into(), e))?;
+    let mut out = Vec::new();
     for ent in rd {
-        let ent = ent.map_err(|e| SourceError::Io(rel_of(dir), e))?;
-        let p = ent.path();
-        let rel = p
-            .strip_prefix(root)
-            .ok()
-            .and_then(|r| r.to_str())
-            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
-            .ok_or_else(|| {
-                SourceError::Refused(rel_of(&p), "file name is not valid UTF-8".into())
-            })?;
-        let m = std::fs::symlink_metadata(&p).map_err(|e| SourceError::Io(rel.clone(), e))?;
-        let ft = m.file_type();
-        if ft.is_symlink() {
-            return Err(SourceError::Refused(
-                rel,
-                "is a symbolic link (bags must hold regular files only)".into(),
-            ));
-        } else if ft.is_dir() {
-            walk(root, &p, out)?;
-        } else if ft.is_file() {
-            out.push((rel, m.len()));
-        } else {
-            return Err(SourceError::Refused(
-                rel,
-                "is a special file (device, FIFO or socket)".into(),
-            ));
+        let ent = ent.map_err(|e| SourceError::Io(rel.into(), e))?;
+        out.push(classify(root, &ent)?);
+    }
+    Ok(out)
+}
+
+/// Every file under the folder `rel`, with its size (payload files: their
+/// sizes order the hashing, largest first).
+fn walk_sized(root: &Path, rel: &str, out: &mut Vec<(String, u64)>) -> Result<(), SourceError> {
+    for (path, kind) in list_dir(root, rel)? {
+        match kind {
+            Kind::Dir => walk_sized(root, &path, out)?,
+            Kind::File => {
+                let m = std::fs::symlink_metadata(root.join(&path))
+                    .map_err(|e| SourceError::Io(path.clone(), e))?;
+                out.push((path, m.len()));
+            }
         }
     }
     Ok(())
+}
+
+/// What there is to read in a bag, before anything is hashed.
+#[derive(Default)]
+struct Plan {
+    /// Payload files (under `data/`) and their sizes.
+    payload: Vec<(String, u64)>,
+    /// Tag files outside the root folder, known by name.
+    tags: Vec<String>,
+    /// Tag folders not listed yet (bag folders only): their files are found
+    /// and read by the same workers that read tag files.
+    tag_dirs: Vec<String>,
 }
 
 /// Reads a bag folder: lists every file (refusing symlinks and special
@@ -164,14 +244,22 @@ pub fn read_bag_dir(
     root: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    let mut list = Vec::new();
-    walk(root, root, &mut list)?;
     let source = BagSource::Dir {
         root: root.to_path_buf(),
     };
     let mut files = BagFiles::default();
-    read_root_tag_files(&mut files, &list, &source)?;
-    hash_all(&mut files, &list, &source, progress)?;
+    let mut plan = Plan::default();
+    for (rel, kind) in list_dir(root, "")? {
+        match kind {
+            Kind::Dir if rel == "data" => walk_sized(root, &rel, &mut plan.payload)?,
+            Kind::Dir => plan.tag_dirs.push(rel),
+            Kind::File => {
+                let bytes = source.read_file(&rel, MAX_TAG_FILE)?;
+                files.tag_contents.insert(rel, bytes);
+            }
+        }
+    }
+    hash_all(&mut files, plan, &source, progress)?;
     Ok((files, source))
 }
 
@@ -196,7 +284,8 @@ pub fn read_bag_zip(
             _ => String::new(),
         }
     };
-    let mut list = Vec::new();
+    let mut plan = Plan::default();
+    let mut root_tags = Vec::new();
     for e in archive.entries() {
         let Some(rel) = e.name.strip_prefix(&prefix) else {
             return Err(SourceError::Refused(
@@ -204,7 +293,15 @@ pub fn read_bag_zip(
                 format!("outside the bag folder {prefix}"),
             ));
         };
-        list.push((rel.to_string(), e.size));
+        if !is_tag_file(rel) {
+            plan.payload.push((rel.to_string(), e.size));
+        } else if e.size > MAX_TAG_FILE {
+            return Err(SourceError::TagTooLarge(rel.to_string(), e.size));
+        } else if rel.contains('/') {
+            plan.tags.push(rel.to_string());
+        } else {
+            root_tags.push(rel.to_string());
+        }
     }
     let source = BagSource::Zip {
         path: path.to_path_buf(),
@@ -212,8 +309,11 @@ pub fn read_bag_zip(
         archive,
     };
     let mut files = BagFiles::default();
-    read_root_tag_files(&mut files, &list, &source)?;
-    hash_all(&mut files, &list, &source, progress)?;
+    for rel in root_tags {
+        let bytes = source.read_file(&rel, MAX_TAG_FILE)?;
+        files.tag_contents.insert(rel, bytes);
+    }
+    hash_all(&mut files, plan, &source, progress)?;
     Ok((files, source))
 }
 
@@ -221,95 +321,165 @@ fn is_tag_file(rel: &str) -> bool {
     !rel.starts_with("data/")
 }
 
-/// Refuses oversized tag files, then reads the tag files at the bag's root
-/// (`bagit.txt`, the manifests, `bag-info.txt`: what names the algorithms).
-/// Tag files in subfolders are read by [`hash_all`]'s workers, in parallel.
-fn read_root_tag_files(
-    files: &mut BagFiles,
-    list: &[(String, u64)],
-    source: &BagSource,
-) -> Result<(), SourceError> {
-    for (rel, size) in list {
-        if is_tag_file(rel) && *size > MAX_TAG_FILE {
-            return Err(SourceError::TagTooLarge(rel.clone(), *size));
-        }
-    }
-    for (rel, _) in list {
-        if is_tag_file(rel) && !rel.contains('/') {
-            files
-                .tag_contents
-                .insert(rel.clone(), source.read_file(rel, MAX_TAG_FILE)?);
-        }
-    }
-    Ok(())
+/// A file hashed by a worker: its path, digests, and its bytes if it is a
+/// tag file.
+type Hashed = (String, FileDigest, Option<Vec<u8>>);
+
+/// One piece of work for a tag reader.
+enum TagTask {
+    /// List a folder of a bag folder.
+    Dir(String),
+    /// Read, hash and keep one tag file.
+    File(String),
 }
 
-/// Hashes every file once with every needed algorithm, on a few threads
-/// (largest files first), reporting bytes hashed. Tag files not yet in
-/// `files.tag_contents` are read whole here, hashed from memory, and added.
-/// More threads than cores: most files of a package are small (records,
-/// receipts), and reading them from a cold cache waits on the disk, one
-/// request per thread.
+/// The tag readers' shared work: a stack of tasks, and how many are being
+/// done (a folder being listed may add more).
+struct TagQueue {
+    state: Mutex<(Vec<TagTask>, usize, bool)>,
+    wake: Condvar,
+}
+
+impl TagQueue {
+    fn new(tasks: Vec<TagTask>) -> Self {
+        TagQueue {
+            state: Mutex::new((tasks, 0, false)),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// The next task, or `None` when everything is done or reading stopped.
+    fn next(&self) -> Option<TagTask> {
+        let mut st = self.state.lock().ok()?;
+        loop {
+            if st.2 {
+                return None;
+            }
+            if let Some(t) = st.0.pop() {
+                st.1 += 1;
+                return Some(t);
+            }
+            if st.1 == 0 {
+                return None;
+            }
+            st = self.wake.wait(st).ok()?;
+        }
+    }
+
+    /// Ends a task, queueing what it found.
+    fn done(&self, found: Vec<TagTask>) {
+        if let Ok(mut st) = self.state.lock() {
+            st.0.extend(found);
+            st.1 -= 1;
+        }
+        self.wake.notify_all();
+    }
+
+    /// Stops every reader (an error was found).
+    fn stop(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.2 = true;
+        }
+        self.wake.notify_all();
+    }
+}
+
+/// Threads that hash payload files: one per core, and one more so that a
+/// core is never idle while a thread waits for the disk.
+fn payload_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        + 1
+}
+
+/// Threads that list tag folders and read tag files. A package has several
+/// small tag files per item (records, receipts, fields); from a cold cache
+/// each costs a few disk round trips and almost no CPU, so many are read at
+/// once, beside the payload hashing.
+const TAG_THREADS: usize = 16;
+
+/// Hashes every file once with every needed algorithm. Payload files are
+/// hashed largest first by [`payload_threads`] threads while
+/// [`TAG_THREADS`] others list the tag folders and read, hash and keep the
+/// tag files. Root tag files must already be in `files.tag_contents` (they
+/// name the algorithms).
 fn hash_all(
     files: &mut BagFiles,
-    list: &[(String, u64)],
+    mut plan: Plan,
     source: &BagSource,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), SourceError> {
     let algs: Vec<Algorithm> = bag::algorithms_needed(&files.tag_contents);
-    let mut order: Vec<usize> = (0..list.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(list[i].1));
-    let next = AtomicUsize::new(0);
+    plan.payload
+        .sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    // Root tag files are hashed from memory, here.
+    let mut results: BTreeMap<String, FileDigest> = files
+        .tag_contents
+        .iter()
+        .map(|(rel, bytes)| (rel.clone(), MultiHasher::digest(&algs, bytes)))
+        .collect();
+    progress(files.tag_contents.values().map(|b| b.len() as u64).sum());
+    let tasks: Vec<TagTask> = (plan.tags.into_iter().map(TagTask::File))
+        .chain(plan.tag_dirs.into_iter().map(TagTask::Dir))
+        .collect();
+    let tag_threads = if tasks.is_empty() { 0 } else { TAG_THREADS };
+    let queue = TagQueue::new(tasks);
+    let next_payload = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let results: Mutex<BTreeMap<String, FileDigest>> = Mutex::new(BTreeMap::new());
-    let read_tags: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(Vec::new());
+    let found: Mutex<Vec<Hashed>> = Mutex::new(Vec::new());
     let first_err: Mutex<Option<SourceError>> = Mutex::new(None);
-    let tags = &files.tag_contents;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4)
-        * 2;
+    let fail = |e: SourceError| {
+        failed.store(true, Ordering::Relaxed);
+        queue.stop();
+        if let Ok(mut slot) = first_err.lock() {
+            slot.get_or_insert(e);
+        }
+    };
+    let keep = |rel: String, d: FileDigest, bytes: Option<Vec<u8>>| {
+        if let Ok(mut v) = found.lock() {
+            v.push((rel, d, bytes));
+        }
+    };
+    let payload = &plan.payload;
     std::thread::scope(|s| {
-        for _ in 0..threads.min(list.len().max(1)) {
+        for _ in 0..payload_threads().min(payload.len()) {
             s.spawn(|| {
                 let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    if failed.load(Ordering::Relaxed) {
+                while !failed.load(Ordering::Relaxed) {
+                    let k = next_payload.fetch_add(1, Ordering::Relaxed);
+                    let Some((rel, size)) = payload.get(k) else {
                         return;
-                    }
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = order.get(k) else { return };
-                    let rel = &list[i].0;
-                    let r = if let Some(bytes) = tags.get(rel) {
-                        progress(bytes.len() as u64);
-                        Ok(MultiHasher::digest(&algs, bytes))
-                    } else if is_tag_file(rel) {
-                        source.read_file(rel, MAX_TAG_FILE).map(|bytes| {
-                            progress(bytes.len() as u64);
-                            let d = MultiHasher::digest(&algs, &bytes);
-                            if let Ok(mut v) = read_tags.lock() {
-                                v.push((rel.clone(), bytes));
-                            }
-                            d
-                        })
-                    } else {
-                        hash_one(source, rel, list[i].1, &algs, &mut buf, progress)
                     };
-                    match r {
-                        Ok(d) => {
-                            if let Ok(mut m) = results.lock() {
-                                m.insert(rel.clone(), d);
-                            }
-                        }
-                        Err(e) => {
-                            failed.store(true, Ordering::Relaxed);
-                            if let Ok(mut slot) = first_err.lock() {
-                                slot.get_or_insert(e);
-                            }
-                            return;
-                        }
+                    match hash_one(source, rel, *size, &algs, &mut buf, progress) {
+                        Ok(d) => keep(rel.clone(), d, None),
+                        Err(e) => return fail(e),
                     }
+                }
+            });
+        }
+        for _ in 0..tag_threads {
+            s.spawn(|| {
+                while let Some(task) = queue.next() {
+                    let mut more = Vec::new();
+                    let r = match task {
+                        TagTask::Dir(rel) => source.list(&rel).map(|entries| {
+                            more.extend(entries.into_iter().map(|(p, kind)| match kind {
+                                Kind::Dir => TagTask::Dir(p),
+                                Kind::File => TagTask::File(p),
+                            }))
+                        }),
+                        TagTask::File(rel) => source.read_file(&rel, MAX_TAG_FILE).map(|bytes| {
+                            progress(bytes.len() as u64);
+                            keep(rel, MultiHasher::digest(&algs, &bytes), Some(bytes));
+                        }),
+                    };
+                    if let Err(e) = r {
+                        queue.done(Vec::new());
+                        return fail(e);
+                    }
+                    queue.done(more);
                 }
             });
         }
@@ -317,10 +487,13 @@ fn hash_all(
     if let Some(e) = first_err.into_inner().ok().flatten() {
         return Err(e);
     }
-    files.files = results.into_inner().unwrap_or_default();
-    files
-        .tag_contents
-        .extend(read_tags.into_inner().unwrap_or_default());
+    for (rel, d, bytes) in found.into_inner().unwrap_or_default() {
+        if let Some(b) = bytes {
+            files.tag_contents.insert(rel.clone(), b);
+        }
+        results.insert(rel, d);
+    }
+    files.files = results;
     Ok(())
 }
 

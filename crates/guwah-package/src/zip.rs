@@ -371,6 +371,8 @@ pub struct ZipEntry {
 #[derive(Debug)]
 pub struct ZipArchive {
     entries: Vec<ZipEntry>,
+    /// Entry index by name (names are unique: [`ZipArchive::open`] checks).
+    by_name: std::collections::HashMap<String, usize>,
 }
 
 struct Cur<'a> {
@@ -670,7 +672,17 @@ impl ZipArchive {
                 )));
             }
         }
-        Ok(ZipArchive { entries })
+        let by_name = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), i))
+            .collect();
+        Ok(ZipArchive { entries, by_name })
+    }
+
+    /// The entry with this exact name.
+    pub fn entry(&self, name: &str) -> Option<&ZipEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
     }
 
     /// The file entries, in central-directory order.
