@@ -44,9 +44,9 @@ function biggestPayload(dir) {
     .map((p) => ({ p, n: fs.statSync(path.join(dir, p)).size }))
     .sort((a, b) => b.n - a.n)[0].p;
 }
-// An item's receipt (not an event's).
-function anItemReceipt(dir) {
-  return walk(dir).find((p) => /^guwah\/items\/[0-9a-f]{64}\/receipt\.tlog-proof$/.test(p));
+// An item file (package v2: every tag file of one item, packed).
+function anItemFile(dir) {
+  return walk(dir).find((p) => /^guwah\/items\/[0-9a-f]{64}\.txt$/.test(p));
 }
 
 function tampered(name, mutate) {
@@ -66,18 +66,26 @@ function flipPayloadByte(dir) {
   return rel;
 }
 
+// Alters an item's receipt inside its item file, keeping every length, and
+// returns how a failure names it ("<item file>#receipt.tlog-proof").
 function alterReceipt(dir) {
-  const rel = anItemReceipt(dir);
+  const rel = anItemFile(dir);
   const f = path.join(dir, rel);
-  const lines = fs.readFileSync(f, "utf8").split("\n");
+  const text = fs.readFileSync(f, "latin1"); // one char per byte: offsets are byte offsets
+  const tag = "part receipt.tlog-proof ";
+  const head = text.indexOf("\n" + tag) + 1;
+  assert.ok(head > 0, "the item file has a receipt part");
+  const start = text.indexOf("\n", head) + 1;
+  const len = Number(text.slice(head + tag.length, start - 1));
+  const lines = text.slice(start, start + len).split("\n");
   // Line 3 is the first hash of the inclusion proof (or the checkpoint's
   // origin if the proof is empty): change one base64 character of it.
   const i = lines.findIndex((l, n) => n >= 2 && /^[A-Za-z0-9+/]{43}=$/.test(l));
   assert.ok(i >= 0, "the receipt has a proof hash line");
   const l = lines[i];
   lines[i] = (l[0] === "A" ? "B" : "A") + l.slice(1);
-  fs.writeFileSync(f, lines.join("\n"));
-  return rel;
+  fs.writeFileSync(f, text.slice(0, start) + lines.join("\n") + text.slice(start + len), "latin1");
+  return rel + "#receipt.tlog-proof";
 }
 
 function assertFailsNaming(r, rel) {

@@ -31,7 +31,7 @@ fn issues_json(list: &[BagIssue]) -> Vec<serde_json::Value> {
 }
 
 fn validate(cli: &Cli, path: &std::path::Path) -> Result<u8, Failure> {
-    let bar = crate::progress::bytes_bar(cli.quiet, 0, "validating");
+    let bar = crate::progress::bytes_counter(cli.quiet, "validating");
     let result = guwah_package::validate_path(path, &|n| bar.inc(n));
     bar.finish_and_clear();
     let (report, _) = result.map_err(|e| Failure {

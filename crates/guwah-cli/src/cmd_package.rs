@@ -291,18 +291,19 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn read_package(path: &Path) -> Result<guwah_core::bag::BagFiles, Failure> {
+fn read_package(path: &Path, quiet: bool) -> Result<guwah_core::bag::BagFiles, Failure> {
     if !path.exists() {
         return Err(bad(3, format!("{}: does not exist", path.display())));
     }
-    guwah_package::source::read_bag(path, &|_| {})
-        .map(|(files, _)| files)
-        .map_err(|e| {
-            bad(
-                3,
-                format!("{}: cannot be read as a package: {e}", path.display()),
-            )
-        })
+    let bar = crate::progress::bytes_counter(quiet, "reading");
+    let read = guwah_package::source::read_bag(path, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    read.map(|(files, _)| files).map_err(|e| {
+        bad(
+            3,
+            format!("{}: cannot be read as a package: {e}", path.display()),
+        )
+    })
 }
 
 fn text_report(path: &Path, r: &BundleReport) -> String {
@@ -409,7 +410,7 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
             )
         }
     };
-    let files = read_package(&args.path)?;
+    let files = read_package(&args.path, cli.quiet)?;
     let report = crate::cmd_witness::verify_bundle(&files, &trusted, &args.witnesses)?;
     let disclosure_failures = disclosure
         .as_ref()

@@ -19,6 +19,19 @@ pub fn bytes_bar(quiet: bool, total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A byte counter with a rate, for work whose total is not known up front
+/// (reading a bag: its files are found while they are read), hidden when
+/// not wanted.
+pub fn bytes_counter(quiet: bool, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, target(quiet));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} {spinner} {bytes} {binary_bytes_per_sec} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
 fn target(quiet: bool) -> ProgressDrawTarget {
     if quiet || !std::io::stderr().is_terminal() {
         ProgressDrawTarget::hidden()

@@ -127,18 +127,42 @@ fn tampered(f: &Fixture, name: &str, rel: &str, at: Option<usize>) -> PathBuf {
     copy
 }
 
-fn item_dir(id: &str) -> String {
-    format!("guwah/items/{id}")
+/// The item's file (package v2): every tag file of the item, packed.
+fn item_file(id: &str) -> String {
+    format!("guwah/items/{id}.txt")
 }
 
-fn first_event(f: &Fixture, id: &str) -> String {
-    let events = f.dir.join(item_dir(id)).join("events");
-    let mut names: Vec<String> = fs::read_dir(&events)
+/// The parts of an item file, with each part's offset in the file.
+fn parts(f: &Fixture, id: &str) -> Vec<(String, usize, Vec<u8>)> {
+    let bytes = fs::read(f.dir.join(item_file(id))).unwrap();
+    guwah_core::item_file::parse_parts(&bytes)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    format!("{}/events/{}", item_dir(id), names[0])
+        .into_iter()
+        .map(|(name, part)| {
+            let at = part.as_ptr() as usize - bytes.as_ptr() as usize;
+            (name.to_owned(), at, part.to_vec())
+        })
+        .collect()
+}
+
+/// Where part `name` of the item's file starts, and how a failure names it.
+fn part(f: &Fixture, id: &str, name: &str) -> (usize, String) {
+    let at = parts(f, id)
+        .into_iter()
+        .find(|(n, _, _)| n == name)
+        .unwrap_or_else(|| panic!("no part {name}"))
+        .1;
+    (at, format!("{}#{name}", item_file(id)))
+}
+
+/// `events/<id>/` of the item's first custody event.
+fn first_event(f: &Fixture, id: &str) -> String {
+    let first = parts(f, id)
+        .into_iter()
+        .map(|(n, _, _)| n)
+        .find(|n| n.starts_with("events/"))
+        .expect("an event");
+    first.rsplit_once('/').unwrap().0.to_owned() + "/"
 }
 
 #[test]
@@ -184,7 +208,7 @@ fn export_verify_tamper_withhold_disclose() {
     }
     // Every original is in data/, byte-exact.
     let pkg_txt = fs::read_to_string(f.dir.join("guwah/package.txt")).unwrap();
-    assert!(pkg_txt.starts_with("guwah/package/v1\n"));
+    assert!(pkg_txt.starts_with("guwah/package/v2\n"));
     for id in &f.ids {
         let line = pkg_txt
             .lines()
@@ -192,8 +216,11 @@ fn export_verify_tamper_withhold_disclose() {
             .expect("item listed");
         let payload = line.rsplit(' ').next().unwrap();
         assert_eq!(fs::read(f.dir.join(payload)).unwrap(), f.v.get(id));
-        let receipt =
-            fs::read_to_string(f.dir.join(item_dir(id)).join("receipt.tlog-proof")).unwrap();
+        let receipt = parts(&f, id)
+            .into_iter()
+            .find(|(n, _, _)| n == "receipt.tlog-proof")
+            .map(|(_, _, b)| String::from_utf8(b).unwrap())
+            .expect("a receipt part");
         assert!(receipt.starts_with("c2sp.org/tlog-proof@v1\nindex "));
         assert!(receipt.ends_with(&fs::read_to_string(f.dir.join("guwah/checkpoint")).unwrap()));
     }
@@ -264,44 +291,28 @@ fn export_verify_tamper_withhold_disclose() {
         .unwrap()
         .to_owned();
     let event = first_event(&f, id);
+    let (receipt_at, receipt) = part(&f, id, "receipt.tlog-proof");
+    let (event_at, event_record) = part(&f, id, &format!("{event}record"));
+    let (record_at, record) = part(&f, id, "record");
+    let (fields_at, fields) = part(&f, id, "fields");
     let cases: Vec<(&str, String, Option<usize>, String)> = vec![
         ("payload", payload.clone(), None, payload.clone()),
-        (
-            "receipt",
-            format!("{}/receipt.tlog-proof", item_dir(id)),
-            Some(40),
-            format!("{}/receipt.tlog-proof", item_dir(id)),
-        ),
+        ("receipt", item_file(id), Some(receipt_at + 40), receipt),
         (
             "manifest",
             "manifest-sha256.txt".into(),
             Some(3),
             "manifest-sha256.txt".into(),
         ),
-        (
-            "event",
-            format!("{event}/record"),
-            None,
-            format!("{event}/record"),
-        ),
+        ("event", item_file(id), Some(event_at + 20), event_record),
         (
             "checkpoint",
             "guwah/checkpoint".into(),
             Some(2),
             "guwah/checkpoint".into(),
         ),
-        (
-            "record",
-            format!("{}/record", item_dir(id)),
-            None,
-            format!("{}/record", item_dir(id)),
-        ),
-        (
-            "fields",
-            format!("{}/fields", item_dir(id)),
-            Some(30),
-            format!("{}/fields", item_dir(id)),
-        ),
+        ("record", item_file(id), Some(record_at + 30), record),
+        ("fields", item_file(id), Some(fields_at + 30), fields),
     ];
     for (name, rel, at, named) in cases {
         let copy = tampered(&f, name, &rel, at);

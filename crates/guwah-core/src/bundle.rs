@@ -1,5 +1,6 @@
-//! The guwah evidence package (`guwah/package/v1`): its tag files, and
-//! the pure, offline check of a whole package ([`verify_bundle`]).
+//! The guwah evidence package (`guwah/package/v2`, and v1 for packages
+//! written before it): its tag files, and the pure, offline check of a
+//! whole package ([`verify_bundle`]).
 //!
 //! A package is a BagIt bag (RFC 8493) whose `data/` folder holds the
 //! original files and whose `guwah/` tag folder holds, per item, the sealed
@@ -13,13 +14,16 @@
 //! guwah/checkpoint                               the signed checkpoint note, verbatim
 //! guwah/keys                                     verifier keys (vkeys), one per line
 //! guwah/timestamps/                              RFC 3161 tokens (checked by guwah-tsp)
-//! guwah/items/<id>/record                        the item's leaf bytes
-//! guwah/items/<id>/receipt.tlog-proof            c2sp.org/tlog-proof@v1
-//! guwah/items/<id>/fields                        guwah/fields/v1
-//! guwah/items/<id>/events/<event id>/record      an event's leaf bytes
-//! guwah/items/<id>/events/<event id>/receipt.tlog-proof
-//! guwah/items/<id>/events/<event id>/fields
+//! guwah/items/<id>.txt                           the item file (crate::item_file), parts:
+//!     record                                     the item's leaf bytes
+//!     receipt.tlog-proof                         c2sp.org/tlog-proof@v1
+//!     fields                                     guwah/fields/v1
+//!     events/<event id>/record                   an event's leaf bytes
+//!     events/<event id>/receipt.tlog-proof
+//!     events/<event id>/fields
 //! ```
+//!
+//! (Version 1 stored each part as its own file under `guwah/items/<id>/`.)
 //!
 //! This module does no I/O: the caller reads the bag into [`BagFiles`]
 //! (every file's size and digests; the bytes of every tag file) and gets a
@@ -40,8 +44,11 @@ use crate::note::{self, AnyVerifier, NoteVerifier, Verifier};
 use crate::receipt::TlogProof;
 use crate::record::{self, Record, check_field_name, commit_field, hex32, parse_hex32};
 
-/// First line of `guwah/package.txt`.
+/// First line of `guwah/package.txt`, version 1: a folder per item.
 pub const PACKAGE_V1: &str = "guwah/package/v1";
+/// First line of `guwah/package.txt`, version 2 (what `export` writes): one
+/// file per item, `guwah/items/<id>.txt` (see [`crate::item_file`]).
+pub const PACKAGE_V2: &str = "guwah/package/v2";
 /// First line of a `fields` file.
 pub const FIELDS_V1: &str = "guwah/fields/v1";
 /// First line of a disclosure file.
@@ -63,7 +70,12 @@ pub const RECEIPT_FILE: &str = "receipt.tlog-proof";
 /// File name of the fields file inside an item or event folder.
 pub const FIELDS_FILE: &str = "fields";
 
-/// `guwah/items/<id>/`.
+/// `guwah/items/<id>.txt`: the item file of a v2 package.
+pub fn item_file_path(item: &Hash) -> String {
+    format!("guwah/items/{}.txt", hex32(item))
+}
+
+/// `guwah/items/<id>/`: the item folder of a v1 package.
 pub fn item_dir(item: &Hash) -> String {
     format!("guwah/items/{}/", hex32(item))
 }
@@ -155,6 +167,8 @@ pub fn is_payload_name(path: &str) -> bool {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageIndex {
+    /// The format version: 1 (a folder per item) or 2 (a file per item).
+    pub version: u32,
     /// The log's origin.
     pub origin: String,
     /// The size of the checkpoint every receipt is against.
@@ -167,8 +181,8 @@ impl PackageIndex {
     /// The file's bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut s = format!(
-            "{PACKAGE_V1}\norigin {}\ncheckpoint-size {}\n",
-            self.origin, self.checkpoint_size
+            "guwah/package/v{}\norigin {}\ncheckpoint-size {}\n",
+            self.version, self.origin, self.checkpoint_size
         );
         for (id, path) in &self.items {
             s.push_str(&format!("item {} {path}\n", hex32(id)));
@@ -180,19 +194,20 @@ impl PackageIndex {
     pub fn parse(bytes: &[u8]) -> Result<PackageIndex, FormatError> {
         let lines = lines_of(bytes)?;
         let mut it = lines.iter().enumerate().map(|(i, l)| (i + 1, *l));
-        match it.next() {
-            Some((_, PACKAGE_V1)) => {}
+        let version = match it.next() {
+            Some((_, PACKAGE_V1)) => 1,
+            Some((_, PACKAGE_V2)) => 2,
             Some((n, other)) => {
                 return Err(ferr(
                     n,
                     format!(
-                        "expected {PACKAGE_V1:?}, found {:?} (a package version this verifier does not know?)",
+                        "expected {PACKAGE_V2:?} or {PACKAGE_V1:?}, found {:?} (a package version this verifier does not know?)",
                         clip(other)
                     ),
                 ));
             }
             None => return Err(ferr(1, "empty")),
-        }
+        };
         let (n, origin) = it.next().ok_or_else(|| ferr(2, "missing origin line"))?;
         let origin = origin
             .strip_prefix("origin ")
@@ -234,6 +249,7 @@ impl PackageIndex {
             items.push((id, path.to_owned()));
         }
         Ok(PackageIndex {
+            version,
             origin: origin.to_owned(),
             checkpoint_size,
             items,
@@ -815,16 +831,52 @@ struct CheckpointCtx {
     body: Option<Checkpoint>,
 }
 
-/// Check a receipt at `path` for `leaf` against the package's checkpoint;
-/// returns the leaf index.
+/// One item's tag files, by their name inside the item (`record`,
+/// `events/<id>/receipt.tlog-proof`, …), whichever way the package stores
+/// them: a folder of files (v1) or one item file (v2). Failures name a part
+/// by its file (v1) or by the item file and the part (v2).
+struct Parts<'a> {
+    /// Prefix of every part's label: `guwah/items/<id>/` or `guwah/items/<id>.txt#`.
+    label: String,
+    parts: BTreeMap<String, &'a [u8]>,
+}
+
+impl<'a> Parts<'a> {
+    /// A v1 item folder's files.
+    fn from_folder(files: &'a BagFiles, item: &Hash) -> Parts<'a> {
+        let dir = item_dir(item);
+        // A range, not a scan of every tag file: packages hold tens of
+        // thousands of them, and this runs once per item.
+        let parts = files
+            .tag_contents
+            .range::<str, _>((Bound::Included(dir.as_str()), Bound::Unbounded))
+            .take_while(|(path, _)| path.starts_with(&dir))
+            .map(|(path, bytes)| (path[dir.len()..].to_owned(), bytes.as_slice()))
+            .collect();
+        Parts { label: dir, parts }
+    }
+
+    /// The label of part `name`: where a reader finds it.
+    fn label(&self, name: &str) -> String {
+        format!("{}{name}", self.label)
+    }
+
+    fn get(&self, name: &str) -> Option<&'a [u8]> {
+        self.parts.get(name).copied()
+    }
+}
+
+/// Check a receipt (part `name`) for `leaf` against the package's
+/// checkpoint; returns the leaf index.
 fn check_receipt(
-    files: &BagFiles,
-    path: &str,
+    parts: &Parts<'_>,
+    name: &str,
     leaf: &[u8],
     cp: &CheckpointCtx,
     failures: &mut Vec<Failure>,
 ) -> Option<u64> {
-    let Some(bytes) = files.tag_contents.get(path) else {
+    let path = parts.label(name);
+    let Some(bytes) = parts.get(name) else {
         failures.push(fail(path, "missing: every record needs its receipt"));
         return None;
     };
@@ -850,16 +902,17 @@ fn check_receipt(
     Some(receipt.index)
 }
 
-/// Check a `fields` file against a record's commitments.
+/// Check a fields part against a record's commitments.
 fn check_fields(
-    files: &BagFiles,
-    path: &str,
+    parts: &Parts<'_>,
+    name: &str,
     fields: &[record::FieldCommitment],
     failures: &mut Vec<Failure>,
 ) -> (Vec<FieldView>, Vec<String>) {
+    let path = parts.label(name);
     let mut views = Vec::new();
     let mut withheld = Vec::new();
-    let parsed = match files.tag_contents.get(path) {
+    let parsed = match parts.get(name) {
         None if fields.is_empty() => FieldsFile::default(),
         None => {
             failures.push(fail(path, "missing: the record has committed fields"));
@@ -881,7 +934,7 @@ fn check_fields(
     for e in &parsed.entries {
         let Some(commitment) = sealed.get(e.name()) else {
             failures.push(fail(
-                path,
+                &path,
                 format!("field {:?} is not in the sealed record", e.name()),
             ));
             continue;
@@ -891,7 +944,7 @@ fn check_fields(
             FieldEntry::Disclosed { name, salt, value } => {
                 if commit_field(name, salt, value) != **commitment {
                     failures.push(fail(
-                        path,
+                        &path,
                         format!(
                             "field {name:?}: value and salt do not reproduce the sealed commitment"
                         ),
@@ -914,7 +967,7 @@ fn check_fields(
     for f in fields {
         if !covered.contains(&f.name) {
             failures.push(fail(
-                path,
+                &path,
                 format!(
                     "field {:?} of the sealed record is neither disclosed nor listed as withheld",
                     f.name
@@ -925,12 +978,14 @@ fn check_fields(
     (views, withheld)
 }
 
-fn check_record(
-    files: &BagFiles,
-    path: &str,
+/// Check the record part `name`: it parses and its signature verifies.
+fn check_record<'a>(
+    parts: &Parts<'a>,
+    name: &str,
     failures: &mut Vec<Failure>,
-) -> Option<(Vec<u8>, Record)> {
-    let Some(bytes) = files.tag_contents.get(path) else {
+) -> Option<(&'a [u8], Record)> {
+    let path = parts.label(name);
+    let Some(bytes) = parts.get(name) else {
         failures.push(fail(path, "missing"));
         return None;
     };
@@ -944,21 +999,21 @@ fn check_record(
     if let Err(e) = record.verify_signature() {
         failures.push(fail(path, e.to_string()));
     }
-    Some((bytes.clone(), record))
+    Some((bytes, record))
 }
 
 fn check_event(
-    files: &BagFiles,
+    parts: &Parts<'_>,
     item: &Hash,
-    dir: &str,
     name: &str,
     cp: &CheckpointCtx,
     failures: &mut Vec<Failure>,
 ) -> EventVerdict {
     let before = failures.len();
+    let dir = format!("events/{name}/");
     let mut v = EventVerdict {
         id: name.to_owned(),
-        path: dir.to_owned(),
+        path: parts.label(&dir),
         action: String::new(),
         at: String::new(),
         actor: String::new(),
@@ -966,9 +1021,10 @@ fn check_event(
         fields: Vec::new(),
         ok: false,
     };
-    let record_path = format!("{dir}{RECORD_FILE}");
-    if let Some((leaf, record)) = check_record(files, &record_path, failures) {
-        if hex32(&leaf_hash(&leaf)) != name {
+    let record_name = format!("{dir}{RECORD_FILE}");
+    if let Some((leaf, record)) = check_record(parts, &record_name, failures) {
+        let record_path = parts.label(&record_name);
+        if hex32(&leaf_hash(leaf)) != name {
             failures.push(fail(
                 &record_path,
                 format!("its hash is not the event id {name} its folder is named after"),
@@ -990,21 +1046,46 @@ fn check_event(
                     ));
                 }
                 let (views, _) =
-                    check_fields(files, &format!("{dir}{FIELDS_FILE}"), &ev.fields, failures);
+                    check_fields(parts, &format!("{dir}{FIELDS_FILE}"), &ev.fields, failures);
                 v.fields = views;
             }
             Record::Item(_) => {
                 failures.push(fail(&record_path, "is an item record, not a custody event"));
             }
         }
-        v.leaf_index = check_receipt(files, &format!("{dir}{RECEIPT_FILE}"), &leaf, cp, failures);
+        v.leaf_index = check_receipt(parts, &format!("{dir}{RECEIPT_FILE}"), leaf, cp, failures);
     }
     v.ok = failures.len() == before;
     v
 }
 
-fn check_item(files: &BagFiles, id: &Hash, payload: &str, cp: &CheckpointCtx) -> ItemVerdict {
-    let dir = item_dir(id);
+/// An item's parts in a package of this version, or why they cannot be read.
+fn item_parts<'a>(files: &'a BagFiles, version: u32, id: &Hash) -> Result<Parts<'a>, Failure> {
+    if version == 1 {
+        return Ok(Parts::from_folder(files, id));
+    }
+    let path = item_file_path(id);
+    let bytes = files
+        .tag_contents
+        .get(&path)
+        .ok_or_else(|| fail(&path, "missing: every item listed needs its item file"))?;
+    let parsed = crate::item_file::parse_parts(bytes).map_err(|e| fail(&path, e.why))?;
+    Ok(Parts {
+        label: format!("{path}#"),
+        parts: parsed
+            .into_iter()
+            .map(|(name, bytes)| (name.to_owned(), bytes))
+            .collect(),
+    })
+}
+
+fn check_item(
+    files: &BagFiles,
+    version: u32,
+    id: &Hash,
+    payload: &str,
+    cp: &CheckpointCtx,
+) -> ItemVerdict {
     let mut failures = Vec::new();
     let mut v = ItemVerdict {
         id: hex32(id),
@@ -1027,9 +1108,16 @@ fn check_item(files: &BagFiles, id: &Hash, payload: &str, cp: &CheckpointCtx) ->
     {
         v.sha512 = d.clone();
     }
-    let record_path = format!("{dir}{RECORD_FILE}");
-    if let Some((leaf, record)) = check_record(files, &record_path, &mut failures) {
-        if leaf_hash(&leaf) != *id {
+    let parts = match item_parts(files, version, id) {
+        Ok(p) => p,
+        Err(f) => {
+            v.failures.push(f);
+            return v;
+        }
+    };
+    if let Some((leaf, record)) = check_record(&parts, RECORD_FILE, &mut failures) {
+        let record_path = parts.label(RECORD_FILE);
+        if leaf_hash(leaf) != *id {
             failures.push(fail(
                 &record_path,
                 format!("its hash is not the item id {}", hex32(id)),
@@ -1068,12 +1156,8 @@ fn check_item(files: &BagFiles, id: &Hash, payload: &str, cp: &CheckpointCtx) ->
                         }
                     }
                 }
-                let (views, withheld) = check_fields(
-                    files,
-                    &format!("{dir}{FIELDS_FILE}"),
-                    &item.fields,
-                    &mut failures,
-                );
+                let (views, withheld) =
+                    check_fields(&parts, FIELDS_FILE, &item.fields, &mut failures);
                 v.fields = views;
                 v.withheld = withheld;
             }
@@ -1081,41 +1165,30 @@ fn check_item(files: &BagFiles, id: &Hash, payload: &str, cp: &CheckpointCtx) ->
                 failures.push(fail(&record_path, "is a custody event, not an item record"));
             }
         }
-        v.leaf_index = check_receipt(
-            files,
-            &format!("{dir}{RECEIPT_FILE}"),
-            &leaf,
-            cp,
-            &mut failures,
-        );
+        v.leaf_index = check_receipt(&parts, RECEIPT_FILE, leaf, cp, &mut failures);
     }
-    // Events: every folder under events/.
-    let events_prefix = format!("{dir}events/");
+    // Events: every `events/<id>/` among the parts.
     let mut event_names = BTreeSet::new();
-    // A range, not a scan of every tag file: packages hold tens of
-    // thousands of them, and this runs once per item.
-    let in_events = files
-        .tag_contents
-        .range::<str, _>((Bound::Included(events_prefix.as_str()), Bound::Unbounded))
-        .map(|(path, _)| path)
-        .take_while(|path| path.starts_with(&events_prefix));
-    for path in in_events {
-        if let Some(rest) = path.strip_prefix(&events_prefix) {
-            match rest.split_once('/') {
-                Some((name, file))
-                    if parse_hex32(name).is_some()
-                        && [RECORD_FILE, RECEIPT_FILE, FIELDS_FILE].contains(&file) =>
-                {
-                    event_names.insert(name.to_owned());
-                }
-                _ => failures.push(fail(path, "is not part of the package format")),
+    for name in parts.parts.keys() {
+        if [RECORD_FILE, RECEIPT_FILE, FIELDS_FILE].contains(&name.as_str()) {
+            continue;
+        }
+        match name
+            .strip_prefix("events/")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            Some((event, file))
+                if parse_hex32(event).is_some()
+                    && [RECORD_FILE, RECEIPT_FILE, FIELDS_FILE].contains(&file) =>
+            {
+                event_names.insert(event.to_owned());
             }
+            _ => failures.push(fail(parts.label(name), "is not part of the package format")),
         }
     }
     for name in event_names {
-        let edir = format!("{events_prefix}{name}/");
         v.events
-            .push(check_event(files, id, &edir, &name, cp, &mut failures));
+            .push(check_event(&parts, id, &name, cp, &mut failures));
     }
     v.events
         .sort_by_key(|e| (e.leaf_index.unwrap_or(u64::MAX), e.id.clone()));
@@ -1190,7 +1263,7 @@ pub fn verify_bundle_using(
             }
         },
     };
-    r.version = Some(PACKAGE_V1.to_owned());
+    r.version = Some(format!("guwah/package/v{}", index.version));
     r.origin = Some(index.origin.clone());
     // Keys in the package.
     let mut package_keys: Vec<AnyVerifier> = Vec::new();
@@ -1231,7 +1304,7 @@ pub fn verify_bundle_using(
     let items = &index.items;
     r.items = runner.run(items.len(), &|i| {
         let (id, payload) = &items[i];
-        check_item(files, id, payload, cp)
+        check_item(files, index.version, id, payload, cp)
     });
     if index.items.is_empty() {
         r.failures.push(fail(PACKAGE_TXT, "lists no items"));
@@ -1245,8 +1318,12 @@ pub fn verify_bundle_using(
             ));
         }
         if let Some(rest) = path.strip_prefix("guwah/items/") {
-            let id = rest.split('/').next().unwrap_or("");
-            if !listed.contains(id) {
+            // v1: guwah/items/<id>/...; v2: exactly guwah/items/<id>.txt.
+            let id = match index.version {
+                1 => rest.split('/').next(),
+                _ => rest.strip_suffix(".txt").filter(|id| !id.contains('/')),
+            };
+            if !id.is_some_and(|id| listed.contains(id)) {
                 r.failures.push(fail(
                     path.clone(),
                     "belongs to no item listed in guwah/package.txt",
@@ -1395,18 +1472,33 @@ fn check_checkpoint(
 /// disclosed value and salt reproduce the commitment in its sealed record.
 /// Returns failures (empty: the disclosure holds).
 pub fn check_disclosure(files: &BagFiles, d: &Disclosure) -> Vec<Failure> {
-    let path = format!("{}{RECORD_FILE}", item_dir(&d.item));
+    let not_here = || {
+        vec![fail(
+            "disclosure",
+            format!("item {} is not in this package", hex32(&d.item)),
+        )]
+    };
+    let version = files
+        .tag_contents
+        .get(PACKAGE_TXT)
+        .and_then(|b| PackageIndex::parse(b).ok())
+        .map_or(2, |i| i.version);
+    if version != 1 && !files.tag_contents.contains_key(&item_file_path(&d.item)) {
+        return not_here();
+    }
+    let parts = match item_parts(files, version, &d.item) {
+        Ok(p) => p,
+        Err(f) => return vec![f],
+    };
+    let path = parts.label(RECORD_FILE);
     let mut failures = Vec::new();
-    let Some((leaf, record)) = check_record(files, &path, &mut failures) else {
+    let Some((leaf, record)) = check_record(&parts, RECORD_FILE, &mut failures) else {
         if failures.iter().any(|f| f.what == "missing") {
-            return vec![fail(
-                "disclosure",
-                format!("item {} is not in this package", hex32(&d.item)),
-            )];
+            return not_here();
         }
         return failures;
     };
-    if leaf_hash(&leaf) != d.item {
+    if leaf_hash(leaf) != d.item {
         failures.push(fail(&path, "its hash is not the item id"));
     }
     match record.fields().iter().find(|f| f.name == d.name) {
@@ -1444,16 +1536,21 @@ mod tests {
 
     #[test]
     fn package_index_round_trips() {
-        let p = PackageIndex {
+        let mut p = PackageIndex {
+            version: 1,
             origin: "example.org/log".into(),
             checkpoint_size: 12,
             items: vec![([1; 32], "data/0101-photo.jpg".into())],
         };
         let b = p.encode();
         assert_eq!(PackageIndex::parse(&b).unwrap(), p);
+        p.version = 2;
+        let b = p.encode();
+        assert!(b.starts_with(b"guwah/package/v2\n"));
+        assert_eq!(PackageIndex::parse(&b).unwrap(), p);
         let bad = String::from_utf8(b).unwrap();
         for c in [
-            bad.replace("v1", "v2"),
+            bad.replace("v2", "v3"),
             bad.replace("size 12", "size 012"),
             bad.replace("data/", "../"),
             bad.replace("photo.jpg", "a b"),
@@ -1507,12 +1604,15 @@ mod tests {
     fn hostile_packages_fail_cleanly() {
         let id = [7u8; 32];
         let dir = item_dir(&id);
-        let index = PackageIndex {
-            origin: "example.org/log".into(),
-            checkpoint_size: 1,
-            items: vec![(id, "data/x".into())],
-        }
-        .encode();
+        let index = |version| {
+            PackageIndex {
+                version,
+                origin: "example.org/log".into(),
+                checkpoint_size: 1,
+                items: vec![(id, "data/x".into())],
+            }
+            .encode()
+        };
         let junk: [&[u8]; 6] = [
             b"",
             b"\n",
@@ -1522,23 +1622,32 @@ mod tests {
             b"guwah/item/v1\n",
         ];
         for j in junk {
-            let mut files = BagFiles::default();
-            files.tag_contents.insert(PACKAGE_TXT.into(), index.clone());
+            // v1: a folder of files; v2: the same parts in one item file,
+            // and the junk as a whole item file.
+            let mut v1 = BagFiles::default();
+            v1.tag_contents.insert(PACKAGE_TXT.into(), index(1));
+            let mut packed = crate::item_file::ItemFile::default();
             for name in [RECORD_FILE, RECEIPT_FILE, FIELDS_FILE] {
-                files
-                    .tag_contents
-                    .insert(format!("{dir}{name}"), j.to_vec());
-                files.tag_contents.insert(
-                    format!("{dir}events/{}/{name}", hex32(&[8; 32])),
-                    j.to_vec(),
-                );
+                let event = format!("events/{}/{name}", hex32(&[8; 32]));
+                v1.tag_contents.insert(format!("{dir}{name}"), j.to_vec());
+                v1.tag_contents.insert(format!("{dir}{event}"), j.to_vec());
+                packed.parts.push((name.into(), j.to_vec()));
+                packed.parts.push((event, j.to_vec()));
             }
-            files.tag_contents.insert(CHECKPOINT.into(), j.to_vec());
-            files.tag_contents.insert(KEYS.into(), j.to_vec());
-            let r = verify_bundle(&files, &[]);
-            assert_eq!(r.verdict(), Verdict::Failed);
-            assert!(!r.all_failures().is_empty());
-            let _ = r.to_json();
+            let mut v2 = BagFiles::default();
+            v2.tag_contents.insert(PACKAGE_TXT.into(), index(2));
+            v2.tag_contents.insert(item_file_path(&id), packed.encode());
+            let mut v2_junk = BagFiles::default();
+            v2_junk.tag_contents.insert(PACKAGE_TXT.into(), index(2));
+            v2_junk.tag_contents.insert(item_file_path(&id), j.to_vec());
+            for mut files in [v1, v2, v2_junk] {
+                files.tag_contents.insert(CHECKPOINT.into(), j.to_vec());
+                files.tag_contents.insert(KEYS.into(), j.to_vec());
+                let r = verify_bundle(&files, &[]);
+                assert_eq!(r.verdict(), Verdict::Failed);
+                assert!(!r.all_failures().is_empty());
+                let _ = r.to_json();
+            }
         }
         assert_eq!(
             verify_bundle(&BagFiles::default(), &[]).verdict(),

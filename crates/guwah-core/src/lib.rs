@@ -20,6 +20,7 @@
 pub mod bag;
 pub mod bundle;
 pub mod checkpoint;
+pub mod item_file;
 pub mod merkle;
 pub mod note;
 pub mod ots;

@@ -445,7 +445,7 @@ fn hash_all(
     let payload = &plan.payload;
     std::thread::scope(|s| {
         for _ in 0..payload_threads().min(payload.len()) {
-            s.spawn(|| {
+            spawn_named(s, "bag-payload", || {
                 let mut buf = vec![0u8; 1 << 20];
                 while !failed.load(Ordering::Relaxed) {
                     let k = next_payload.fetch_add(1, Ordering::Relaxed);
@@ -460,7 +460,7 @@ fn hash_all(
             });
         }
         for _ in 0..tag_threads {
-            s.spawn(|| {
+            spawn_named(s, "bag-tags", || {
                 while let Some(task) = queue.next() {
                     let mut more = Vec::new();
                     let r = match task {
@@ -497,6 +497,21 @@ fn hash_all(
     Ok(())
 }
 
+/// Starts a named worker (names show in `top -H` and profilers); if the
+/// system will not start a thread, the work runs on this one instead:
+/// slower, same result.
+fn spawn_named<'scope, F>(s: &'scope std::thread::Scope<'scope, '_>, name: &str, work: F)
+where
+    F: FnOnce() + Send + Copy + 'scope,
+{
+    let started = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn_scoped(s, work);
+    if started.is_err() {
+        work();
+    }
+}
+
 fn hash_one(
     source: &BagSource,
     rel: &str,
@@ -509,6 +524,17 @@ fn hash_one(
     if size >= SPLIT_AT && algs.contains(&Algorithm::Sha512) && algs.len() > 1 {
         return hash_split(&mut r, rel, algs, progress);
     }
+    hash_plain(&mut r, rel, algs, buf, progress)
+}
+
+/// Every digest of one file on this thread.
+fn hash_plain(
+    r: &mut dyn Read,
+    rel: &str,
+    algs: &[Algorithm],
+    buf: &mut [u8],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FileDigest, SourceError> {
     let mut h = MultiHasher::new(algs);
     loop {
         let n = match r.read(buf) {
@@ -546,14 +572,20 @@ fn hash_split(
     let (work_tx, work_rx) = sync_channel::<Arc<Vec<u8>>>(4);
     let (free_tx, free_rx) = sync_channel::<Arc<Vec<u8>>>(8);
     std::thread::scope(|s| {
-        let other = s.spawn(move || {
-            let mut h = MultiHasher::new(&[Algorithm::Sha512]);
-            for chunk in work_rx {
-                h.update(&chunk);
-                let _ = free_tx.try_send(chunk);
-            }
-            h.finish()
-        });
+        let started = std::thread::Builder::new()
+            .name("bag-sha512".into())
+            .spawn_scoped(s, move || {
+                let mut h = MultiHasher::new(&[Algorithm::Sha512]);
+                for chunk in work_rx {
+                    h.update(&chunk);
+                    let _ = free_tx.try_send(chunk);
+                }
+                h.finish()
+            });
+        let Ok(other) = started else {
+            // No second thread: everything on this one.
+            return hash_plain(r, rel, algs, &mut vec![0u8; 1 << 20], progress);
+        };
         let mut h = MultiHasher::new(&rest);
         let mut result = Ok(());
         loop {

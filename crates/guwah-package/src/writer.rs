@@ -141,14 +141,23 @@ impl BagWriter {
                 ),
             ));
         }
-        // A file cannot also be a folder of another file.
-        for (k, p) in &self.keys {
-            if k.starts_with(&format!("{key}/")) || key.starts_with(&format!("{k}/")) {
-                return Err(WriteError::Path(
-                    full.into(),
-                    format!("file and folder clash with {p:?}"),
-                ));
-            }
+        // A file cannot also be a folder of another file: no claimed name
+        // is one of this name's folders, and none lies inside this name.
+        // (Lookups, not a scan: a package may hold tens of thousands of files.)
+        let folders = key.match_indices('/').map(|(i, _)| &key[..i]);
+        let above = folders.into_iter().find_map(|f| self.keys.get(f));
+        let inside = format!("{key}/");
+        let below = self
+            .keys
+            .range(inside.clone()..)
+            .next()
+            .filter(|(k, _)| k.starts_with(&inside))
+            .map(|(_, p)| p);
+        if let Some(p) = above.or(below) {
+            return Err(WriteError::Path(
+                full.into(),
+                format!("file and folder clash with {p:?}"),
+            ));
         }
         self.keys.insert(key, full.to_string());
         Ok(())
@@ -388,5 +397,31 @@ fn sync_tree(dir: &Path) -> Result<(), WriteError> {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_cannot_also_be_a_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = BagWriter::create_dir(&tmp.path().join("bag")).unwrap();
+        w.add_payload("a/b", &mut &b"x"[..]).unwrap();
+        w.add_payload("a/bc", &mut &b"x"[..]).unwrap();
+        w.add_payload("a/b.c", &mut &b"x"[..]).unwrap();
+        let clash = |r: Result<FileDigest, WriteError>| match r {
+            Err(WriteError::Path(_, why)) => assert!(why.contains("clash"), "{why}"),
+            other => panic!("expected a clash, got {:?}", other.map(|_| ())),
+        };
+        // "a/b" is a file: it cannot hold files, nor can "a" (a folder) be a file.
+        clash(w.add_payload("a/b/c", &mut &b"x"[..]));
+        clash(w.add_payload("A/B/C/d", &mut &b"x"[..]));
+        clash(w.add_payload("a", &mut &b"x"[..]));
+        w.add_payload("ab", &mut &b"x"[..]).unwrap();
+        w.add_tag_file("guwah/x", b"1".to_vec()).unwrap();
+        assert!(w.add_tag_file("guwah", b"1".to_vec()).is_err());
+        assert!(w.add_tag_file("guwah/x/y", b"1".to_vec()).is_err());
     }
 }

@@ -21,6 +21,7 @@ use guwah_core::bundle::{
     self, CHECKPOINT, Disclosure, FieldEntry, FieldsFile, KEYS, PACKAGE_TXT, PackageIndex,
     RECEIPT_FILE, RECORD_FILE,
 };
+use guwah_core::item_file::ItemFile;
 use guwah_core::merkle::Hash;
 use guwah_core::receipt::TlogProof;
 use guwah_core::record::{
@@ -433,6 +434,7 @@ impl Vault {
 
         // 2. Per item: record, receipt, fields, events, payload.
         let mut index = PackageIndex {
+            version: 2,
             origin: self.origin.clone(),
             checkpoint_size: size,
             items: Vec::new(),
@@ -458,7 +460,9 @@ impl Vault {
                 ));
             };
             let id = record.id();
-            let dir = bundle::item_dir(&id);
+            // Every tag file of the item goes into one item file (package v2).
+            let item_path = bundle::item_file_path(&id);
+            let mut packed = ItemFile::default();
             let thing = format!("item {}", short_id(&row.record_id));
             let private = Private::open(&keys.index_key, row)?;
             let (fields, field_view) = fields_file(&item.fields, &private, &withhold, &thing)?;
@@ -466,15 +470,12 @@ impl Vault {
                 .then(|| private.fields.get("filename").map(|v| v.value.as_str()))
                 .flatten();
             let payload = payload_path(&row.record_id, filename, &item.media_type);
-            sink.add_tag_file(&format!("{dir}{RECORD_FILE}"), &leaf)
-                .map_err(io_err(&dir))?;
-            sink.add_tag_file(
-                &format!("{dir}{RECEIPT_FILE}"),
-                &receipt_for(row.leaf_index, &leaf)?,
-            )
-            .map_err(io_err(&dir))?;
-            sink.add_tag_file(&format!("{dir}{}", bundle::FIELDS_FILE), &fields.encode())
-                .map_err(io_err(&dir))?;
+            packed
+                .parts
+                .push((RECEIPT_FILE.into(), receipt_for(row.leaf_index, &leaf)?));
+            packed
+                .parts
+                .push((bundle::FIELDS_FILE.into(), fields.encode()));
             // Custody events.
             let mut events = Vec::new();
             for ev_row in self
@@ -490,21 +491,20 @@ impl Vault {
                         "indexed as an event but is an item",
                     ));
                 };
-                let edir = bundle::event_dir(&id, &ev_rec.id());
+                let edir = format!("events/{}/", hex32(&ev_rec.id()));
                 let p = Private::open(&keys.index_key, &ev_row)?;
                 let ething = format!("custody event at log entry {}", ev_row.leaf_index);
                 let (ef, eview) = fields_file(&ev.fields, &p, &withhold, &ething)?;
-                sink.add_tag_file(&format!("{edir}{RECORD_FILE}"), &ev_leaf)
-                    .map_err(io_err(&edir))?;
-                sink.add_tag_file(
-                    &format!("{edir}{RECEIPT_FILE}"),
-                    &receipt_for(ev_row.leaf_index, &ev_leaf)?,
-                )
-                .map_err(io_err(&edir))?;
+                packed.parts.push((
+                    format!("{edir}{RECEIPT_FILE}"),
+                    receipt_for(ev_row.leaf_index, &ev_leaf)?,
+                ));
                 if !ev.fields.is_empty() {
-                    sink.add_tag_file(&format!("{edir}{}", bundle::FIELDS_FILE), &ef.encode())
-                        .map_err(io_err(&edir))?;
+                    packed
+                        .parts
+                        .push((format!("{edir}{}", bundle::FIELDS_FILE), ef.encode()));
                 }
+                packed.parts.push((format!("{edir}{RECORD_FILE}"), ev_leaf));
                 events.push(ReportEvent {
                     leaf_index: ev_row.leaf_index,
                     action: ev.action.as_str().into(),
@@ -513,6 +513,9 @@ impl Vault {
                     fields: eview,
                 });
             }
+            packed.parts.push((RECORD_FILE.into(), leaf));
+            sink.add_tag_file(&item_path, &packed.encode())
+                .map_err(io_err(&item_path))?;
             // The original, decrypted straight into the package.
             let digest = self.write_payload(&payload, item, sink, progress)?;
             let withheld: Vec<String> = field_view
