@@ -2,6 +2,7 @@
 // MB/s of payload, on a package built with the real `guwah` binary.
 //
 //   node bench.mjs [--mb 500] [--files 5] [--runs 3] [--zip] [--stream] [--keep DIR] [--page verify.html]
+//   node bench.mjs --bag DIR --vkey VKEY [--runs 3]     an existing package (say, guwah-bench --bundle's)
 //
 // GUWAH_BIN names the binary (default: target/release/guwah, then
 // target/debug/guwah). Times the whole check as the page reports it: from
@@ -30,7 +31,8 @@ fs.mkdirSync(work, { recursive: true });
 const env = { ...process.env, GUWAH_VAULT: path.join(work, "vault"), GUWAH_PASSPHRASE: "bench passphrase", NO_COLOR: "1" };
 const g = (...a) => execFileSync(bin, a, { env, encoding: "utf8", maxBuffer: 1 << 26 });
 
-const bag = path.join(work, "bag");
+const given = opt("--bag", null);
+const bag = given ? path.resolve(given) : path.join(work, "bag");
 if (!fs.existsSync(bag)) {
   g("init", "--origin", "example.org/bench");
   const inputs = [];
@@ -46,10 +48,11 @@ if (!fs.existsSync(bag)) {
   g("--quiet", "export", ...added.items.map((i) => i.id), "--out", bag);
   for (const f of inputs) fs.rmSync(f);
 }
-const vkey = g("log", "key").trim();
+const vkey = opt("--vkey", null) || g("log", "key").trim();
 // --page FILE: measure that verify.html instead of the one the binary writes.
-const page = opt("--page", null) || path.join(work, "verify.html");
-if (!opt("--page", null)) g("verifier", "write", "--out", page);
+// (--bag: the verify.html inside that package.)
+const page = opt("--page", null) || (given ? path.join(bag, "verify.html") : path.join(work, "verify.html"));
+if (!opt("--page", null) && !given) g("verifier", "write", "--out", page);
 let target = bag;
 if (args.includes("--zip")) {
   target = path.join(work, "bag-deflate.zip");
@@ -79,7 +82,8 @@ try {
   const perCpu = cpus[Math.floor(cpus.length / 2)];
   console.log(`load average while measuring: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
   console.log(`median: ${perCpu.toFixed(0)} MB per Chromium CPU-second: with ${os.cpus().length} idle cores, at most ~${(perCpu * os.cpus().length).toFixed(0)} MB/s`);
-  console.log(`median: ${median.toFixed(0)} MB/s of payload (${FILES} file(s), ${MB} MB, ${args.includes("--zip") ? "deflate zip" : "folder"}${args.includes("--stream") ? ", streaming only" : ""}; target >= 200)`);
+  const what = given ? given : `${FILES} file(s), ${MB} MB`;
+  console.log(`median: ${median.toFixed(0)} MB/s of payload (${what}, ${args.includes("--zip") ? "deflate zip" : "folder"}${args.includes("--stream") ? ", streaming only" : ""}; target >= 200)`);
 } finally {
   await close();
   if (!opt("--keep", null)) fs.rmSync(work, { recursive: true, force: true });

@@ -446,13 +446,13 @@ fn hash_all(
     std::thread::scope(|s| {
         for _ in 0..payload_threads().min(payload.len()) {
             spawn_named(s, "bag-payload", || {
-                let mut buf = vec![0u8; 1 << 20];
+                let mut buf = AlignedBuf::new(1 << 20);
                 while !failed.load(Ordering::Relaxed) {
                     let k = next_payload.fetch_add(1, Ordering::Relaxed);
                     let Some((rel, size)) = payload.get(k) else {
                         return;
                     };
-                    match hash_one(source, rel, *size, &algs, &mut buf, progress) {
+                    match hash_one(source, rel, *size, &algs, buf.bytes_mut(), progress) {
                         Ok(d) => keep(rel.clone(), d, None),
                         Err(e) => return fail(e),
                     }
@@ -520,11 +520,98 @@ fn hash_one(
     buf: &mut [u8],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileDigest, SourceError> {
-    let mut r = source.open(rel)?;
+    let mut r = match source {
+        BagSource::Dir { root } if size >= DIRECT_AT => open_direct(root, rel)?,
+        _ => source.open(rel)?,
+    };
     if size >= SPLIT_AT && algs.contains(&Algorithm::Sha512) && algs.len() > 1 {
         return hash_split(&mut r, rel, algs, progress);
     }
     hash_plain(&mut r, rel, algs, buf, progress)
+}
+
+/// Payload files at least this large are read with `O_DIRECT` (see [`DirectFile`]).
+const DIRECT_AT: u64 = 128 << 10;
+
+/// Alignment of `O_DIRECT` buffers (and of their lengths): the largest
+/// logical block size in common use.
+const DIRECT_ALIGN: usize = 4096;
+
+/// A byte buffer whose start and length are multiples of [`DIRECT_ALIGN`],
+/// as `O_DIRECT` reads require (carved out of a slightly larger `Vec`).
+struct AlignedBuf {
+    bytes: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    fn new(len: usize) -> Self {
+        let len = len.next_multiple_of(DIRECT_ALIGN);
+        let bytes = vec![0u8; len + DIRECT_ALIGN];
+        let start = bytes.as_ptr().align_offset(DIRECT_ALIGN).min(DIRECT_ALIGN);
+        AlignedBuf { bytes, start, len }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.start..self.start + self.len]
+    }
+
+    fn filled(&self) -> &[u8] {
+        &self.bytes[self.start..self.start + self.len]
+    }
+}
+
+/// A payload file read with `O_DIRECT`: each byte is read once, so the
+/// page cache would only add a copy (and, on a large package, evict
+/// everything else the machine had cached). Reads must go into
+/// [`AlignedBuf`]s. If the file system refuses direct reads, the file is
+/// read the ordinary way from where it was.
+struct DirectFile {
+    file: File,
+    direct: bool,
+}
+
+impl Read for DirectFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.direct {
+            match self.file.read(buf) {
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                    self.direct = false;
+                    let flags = rustix::fs::fcntl_getfl(&self.file)?;
+                    rustix::fs::fcntl_setfl(&self.file, flags - rustix::fs::OFlags::DIRECT)?;
+                }
+                other => return other,
+            }
+        }
+        self.file.read(buf)
+    }
+}
+
+/// Opens a payload file of a bag folder for [`DirectFile`] reading (never
+/// through a symbolic link), or the ordinary way where `O_DIRECT` is refused.
+fn open_direct(root: &Path, rel: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+    if let Some(why) = bag::path_problem(rel) {
+        return Err(SourceError::Refused(rel.into(), why.into()));
+    }
+    let open = |extra: rustix::fs::OFlags| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags((rustix::fs::OFlags::NOFOLLOW | extra).bits() as i32)
+            .open(root.join(rel))
+    };
+    let (file, direct) = match open(rustix::fs::OFlags::DIRECT) {
+        Ok(f) => (f, true),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+            (open(rustix::fs::OFlags::empty()).map_err(|e| SourceError::Io(rel.into(), e))?, false)
+        }
+        Err(e) => return Err(SourceError::Io(rel.into(), e)),
+    };
+    let m = file.metadata().map_err(|e| SourceError::Io(rel.into(), e))?;
+    if !m.is_file() {
+        return Err(SourceError::Refused(rel.into(), "is not a regular file".into()));
+    }
+    Ok(Box::new(DirectFile { file, direct }))
 }
 
 /// Every digest of one file on this thread.
@@ -569,37 +656,38 @@ fn hash_split(
         .copied()
         .filter(|a| *a != Algorithm::Sha512)
         .collect();
-    let (work_tx, work_rx) = sync_channel::<Arc<Vec<u8>>>(4);
-    let (free_tx, free_rx) = sync_channel::<Arc<Vec<u8>>>(8);
+    // Chunks go to the SHA-512 thread as (buffer, length) and come back to
+    // be filled again.
+    let (work_tx, work_rx) = sync_channel::<(Arc<AlignedBuf>, usize)>(4);
+    let (free_tx, free_rx) = sync_channel::<Arc<AlignedBuf>>(8);
     std::thread::scope(|s| {
         let started = std::thread::Builder::new()
             .name("bag-sha512".into())
             .spawn_scoped(s, move || {
                 let mut h = MultiHasher::new(&[Algorithm::Sha512]);
-                for chunk in work_rx {
-                    h.update(&chunk);
+                for (chunk, n) in work_rx {
+                    h.update(&chunk.filled()[..n]);
                     let _ = free_tx.try_send(chunk);
                 }
                 h.finish()
             });
         let Ok(other) = started else {
             // No second thread: everything on this one.
-            return hash_plain(r, rel, algs, &mut vec![0u8; 1 << 20], progress);
+            return hash_plain(r, rel, algs, AlignedBuf::new(1 << 20).bytes_mut(), progress);
         };
         let mut h = MultiHasher::new(&rest);
         let mut result = Ok(());
         loop {
             let mut chunk = match free_rx.try_recv() {
                 Ok(c) => c,
-                Err(_) => Arc::new(Vec::with_capacity(1 << 20)),
+                Err(_) => Arc::new(AlignedBuf::new(1 << 20)),
             };
             // The other thread has dropped its clone once it is recycled.
             let Some(v) = Arc::get_mut(&mut chunk) else {
                 continue;
             };
-            v.resize(1 << 20, 0);
             let n = loop {
-                match r.read(v) {
+                match r.read(v.bytes_mut()) {
                     Ok(n) => break Ok(n),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => break Err(e),
@@ -608,10 +696,9 @@ fn hash_split(
             match n {
                 Ok(0) => break,
                 Ok(n) => {
-                    v.truncate(n);
-                    h.update(v);
+                    h.update(&v.filled()[..n]);
                     progress(n as u64);
-                    if work_tx.send(chunk).is_err() {
+                    if work_tx.send((chunk, n)).is_err() {
                         break;
                     }
                 }
@@ -635,6 +722,36 @@ fn hash_split(
 #[cfg(test)]
 mod split_tests {
     use super::*;
+
+    fn read_all(r: &mut dyn Read, buf: &mut [u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let n = r.read(buf).unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn direct_reads_give_the_bytes_and_fall_back_when_refused() {
+        // (On a file system without O_DIRECT, such as an older tmpfs, both
+        // reads take the ordinary path: the bytes must be the same.)
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..300_001u32).map(|i| (i * 13 % 251) as u8).collect();
+        std::fs::write(dir.path().join("f"), &data).unwrap();
+        let mut aligned = AlignedBuf::new(1 << 16);
+        assert_eq!(aligned.bytes_mut().as_ptr() as usize % DIRECT_ALIGN, 0);
+        let mut r = open_direct(dir.path(), "f").unwrap();
+        assert_eq!(read_all(&mut r, aligned.bytes_mut()), data);
+        // A misaligned buffer: O_DIRECT refuses it; the reader carries on
+        // the ordinary way and still returns every byte, in order.
+        let mut r = open_direct(dir.path(), "f").unwrap();
+        assert_eq!(read_all(&mut r, &mut aligned.bytes_mut()[1..4097]), data);
+        std::os::unix::fs::symlink("f", dir.path().join("link")).unwrap();
+        assert!(open_direct(dir.path(), "link").is_err(), "never through a link");
+    }
 
     #[test]
     fn split_hashing_gives_the_same_digests() {
