@@ -440,6 +440,11 @@ pub fn portable_key(path: &str) -> String {
 }
 
 fn fold(path: &str) -> String {
+    // ASCII is already NFC: skip the normaliser (every path of a package,
+    // tens of thousands of them, takes this branch).
+    if path.is_ascii() {
+        return path.to_ascii_lowercase();
+    }
     path.nfc().collect::<String>().to_lowercase()
 }
 

@@ -384,15 +384,22 @@ impl TagQueue {
     }
 }
 
-/// Threads that hash payload files: one per core, and one more so that a
-/// core is never idle while a thread waits for the disk.
+/// Threads that hash payload files: two per core, and two more. Payload
+/// files are read with `O_DIRECT` (no kernel read-ahead), so a thread
+/// waiting for its next block keeps nothing in flight: more threads than
+/// cores keep the disk busy while the cores hash (measured on a cold
+/// 10 GB package: 3 threads 21.2 s, 6 threads 18.8 s, on 2 cores).
 fn payload_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8)
-        + 1
+        * 2
+        + 2
 }
+
+/// Bytes per read of a payload file (larger reads measured no faster).
+const READ_SIZE: usize = 1 << 20;
 
 /// Threads that list tag folders and read tag files. A package has several
 /// small tag files per item (records, receipts, fields); from a cold cache
@@ -446,7 +453,7 @@ fn hash_all(
     std::thread::scope(|s| {
         for _ in 0..payload_threads().min(payload.len()) {
             spawn_named(s, "bag-payload", || {
-                let mut buf = AlignedBuf::new(1 << 20);
+                let mut buf = AlignedBuf::new(READ_SIZE);
                 while !failed.load(Ordering::Relaxed) {
                     let k = next_payload.fetch_add(1, Ordering::Relaxed);
                     let Some((rel, size)) = payload.get(k) else {
@@ -602,14 +609,20 @@ fn open_direct(root: &Path, rel: &str) -> Result<Box<dyn Read + Send>, SourceErr
     };
     let (file, direct) = match open(rustix::fs::OFlags::DIRECT) {
         Ok(f) => (f, true),
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
-            (open(rustix::fs::OFlags::empty()).map_err(|e| SourceError::Io(rel.into(), e))?, false)
-        }
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => (
+            open(rustix::fs::OFlags::empty()).map_err(|e| SourceError::Io(rel.into(), e))?,
+            false,
+        ),
         Err(e) => return Err(SourceError::Io(rel.into(), e)),
     };
-    let m = file.metadata().map_err(|e| SourceError::Io(rel.into(), e))?;
+    let m = file
+        .metadata()
+        .map_err(|e| SourceError::Io(rel.into(), e))?;
     if !m.is_file() {
-        return Err(SourceError::Refused(rel.into(), "is not a regular file".into()));
+        return Err(SourceError::Refused(
+            rel.into(),
+            "is not a regular file".into(),
+        ));
     }
     Ok(Box::new(DirectFile { file, direct }))
 }
@@ -673,14 +686,20 @@ fn hash_split(
             });
         let Ok(other) = started else {
             // No second thread: everything on this one.
-            return hash_plain(r, rel, algs, AlignedBuf::new(1 << 20).bytes_mut(), progress);
+            return hash_plain(
+                r,
+                rel,
+                algs,
+                AlignedBuf::new(READ_SIZE).bytes_mut(),
+                progress,
+            );
         };
         let mut h = MultiHasher::new(&rest);
         let mut result = Ok(());
         loop {
             let mut chunk = match free_rx.try_recv() {
                 Ok(c) => c,
-                Err(_) => Arc::new(AlignedBuf::new(1 << 20)),
+                Err(_) => Arc::new(AlignedBuf::new(READ_SIZE)),
             };
             // The other thread has dropped its clone once it is recycled.
             let Some(v) = Arc::get_mut(&mut chunk) else {
@@ -750,7 +769,10 @@ mod split_tests {
         let mut r = open_direct(dir.path(), "f").unwrap();
         assert_eq!(read_all(&mut r, &mut aligned.bytes_mut()[1..4097]), data);
         std::os::unix::fs::symlink("f", dir.path().join("link")).unwrap();
-        assert!(open_direct(dir.path(), "link").is_err(), "never through a link");
+        assert!(
+            open_direct(dir.path(), "link").is_err(),
+            "never through a link"
+        );
     }
 
     #[test]
