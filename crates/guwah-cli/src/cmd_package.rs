@@ -291,12 +291,20 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn read_package(path: &Path, quiet: bool) -> Result<guwah_core::bag::BagFiles, Failure> {
+fn read_package(
+    path: &Path,
+    quiet: bool,
+    tags_read: &guwah_package::source::TagsRead<'_>,
+) -> Result<guwah_core::bag::BagFiles, Failure> {
     if !path.exists() {
         return Err(bad(3, format!("{}: does not exist", path.display())));
     }
     let bar = crate::progress::bytes_counter(quiet, "reading");
-    let read = guwah_package::source::read_bag(path, &|n| bar.inc(n));
+    let hooks = guwah_package::Hooks {
+        progress: &|n| bar.inc(n),
+        tags_read,
+    };
+    let read = guwah_package::read_bag_with(path, &hooks);
     bar.finish_and_clear();
     read.map(|(files, _)| files).map_err(|e| {
         bad(
@@ -410,8 +418,22 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
             )
         }
     };
-    let files = read_package(&args.path, cli.quiet)?;
-    let report = crate::cmd_witness::verify_bundle(&files, &trusted, &args.witnesses)?;
+    // The checks that need only the tag files run as soon as those are
+    // read, beside the payload hashing; the rest once every file is hashed.
+    let runner = guwah_package::verify::Threads::default();
+    let prepared = std::sync::Mutex::new(None);
+    let files = read_package(&args.path, cli.quiet, &|tags| {
+        let p = bundle::prepare_bundle(tags, &trusted, &runner);
+        if let Ok(mut slot) = prepared.lock() {
+            *slot = Some(p);
+        }
+    })?;
+    let prepared = prepared
+        .into_inner()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| bundle::prepare_bundle(&files.tag_contents, &trusted, &runner));
+    let report = crate::cmd_witness::verify_bundle(&files, prepared, &args.witnesses)?;
     let disclosure_failures = disclosure
         .as_ref()
         .map(|d| bundle::check_disclosure(&files, d));

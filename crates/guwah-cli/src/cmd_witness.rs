@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand};
 use guwah_core::bag::BagFiles;
 use guwah_core::bundle::BundleReport;
-use guwah_core::note::{CosignatureVerifier, Verifier};
+use guwah_core::note::CosignatureVerifier;
 use guwah_core::witness::{self as proto, MAX_RESPONSE_SIZE};
 use guwah_http::{Config, Response, Server};
 use guwah_vault::witness_store::WitnessStore;
@@ -143,16 +143,15 @@ pub fn apply_verify_policy(
     Ok(())
 }
 
-/// `guwah verify-bundle`: [`guwah_core::bundle::verify_bundle`] (items
-/// checked on every core) plus the witness policy.
+/// `guwah verify-bundle`: [`guwah_core::bundle::verify_bundle`] (completing
+/// checks prepared from the tag files) plus the witness policy.
 pub fn verify_bundle(
     files: &BagFiles,
-    trusted: &[Verifier],
+    prepared: guwah_core::bundle::PreparedBundle,
     args: &WitnessPolicyArgs,
 ) -> Result<BundleReport, Failure> {
     let policy = args.policy()?;
-    let runner = guwah_package::verify::Threads::default();
-    let mut report = guwah_core::bundle::verify_bundle_using(files, trusted, &runner);
+    let mut report = guwah_core::bundle::finish_bundle(prepared, files);
     if let Some((keys, min)) = policy {
         proto::apply_witness_policy(&mut report, files, &keys, min);
     }

@@ -79,7 +79,8 @@ fn size_of(note: &str) -> u64 {
 }
 
 /// Replace a package's checkpoint note everywhere it appears (the
-/// checkpoint file and every receipt) and rewrite the tag manifests, as an
+/// checkpoint file and every receipt, inside the item files) and rewrite the
+/// tag manifests, as an
 /// export taken from a cosigned checkpoint would have written it.
 fn put_checkpoint(pkg: &Path, old: &str, new: &str) {
     let mut changed = Vec::new();
@@ -91,10 +92,24 @@ fn put_checkpoint(pkg: &Path, old: &str, new: &str) {
                 stack.push(p);
             } else {
                 let s = fs::read_to_string(&p).unwrap_or_default();
-                if s.contains(old) {
-                    fs::write(&p, s.replace(old, new)).unwrap();
-                    changed.push(p);
+                if !s.contains(old) {
+                    continue;
                 }
+                if p.extension().is_some_and(|e| e == "txt")
+                    && p.parent().unwrap().ends_with("items")
+                {
+                    // An item file: replace inside each part, so that every
+                    // part's length stays true.
+                    let mut f = guwah_core::item_file::ItemFile::parse(s.as_bytes()).unwrap();
+                    for (_, part) in &mut f.parts {
+                        let text = String::from_utf8(part.clone()).unwrap();
+                        *part = text.replace(old, new).into_bytes();
+                    }
+                    fs::write(&p, f.encode()).unwrap();
+                } else {
+                    fs::write(&p, s.replace(old, new)).unwrap();
+                }
+                changed.push(p);
             }
         }
     }

@@ -843,12 +843,11 @@ struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     /// A v1 item folder's files.
-    fn from_folder(files: &'a BagFiles, item: &Hash) -> Parts<'a> {
+    fn from_folder(tags: &'a BTreeMap<String, Vec<u8>>, item: &Hash) -> Parts<'a> {
         let dir = item_dir(item);
         // A range, not a scan of every tag file: packages hold tens of
         // thousands of them, and this runs once per item.
-        let parts = files
-            .tag_contents
+        let parts = tags
             .range::<str, _>((Bound::Included(dir.as_str()), Bound::Unbounded))
             .take_while(|(path, _)| path.starts_with(&dir))
             .map(|(path, bytes)| (path[dir.len()..].to_owned(), bytes.as_slice()))
@@ -1060,13 +1059,16 @@ fn check_event(
 }
 
 /// An item's parts in a package of this version, or why they cannot be read.
-fn item_parts<'a>(files: &'a BagFiles, version: u32, id: &Hash) -> Result<Parts<'a>, Failure> {
+fn item_parts<'a>(
+    tags: &'a BTreeMap<String, Vec<u8>>,
+    version: u32,
+    id: &Hash,
+) -> Result<Parts<'a>, Failure> {
     if version == 1 {
-        return Ok(Parts::from_folder(files, id));
+        return Ok(Parts::from_folder(tags, id));
     }
     let path = item_file_path(id);
-    let bytes = files
-        .tag_contents
+    let bytes = tags
         .get(&path)
         .ok_or_else(|| fail(&path, "missing: every item listed needs its item file"))?;
     let parsed = crate::item_file::parse_parts(bytes).map_err(|e| fail(&path, e.why))?;
@@ -1079,8 +1081,11 @@ fn item_parts<'a>(files: &'a BagFiles, version: u32, id: &Hash) -> Result<Parts<
     })
 }
 
-fn check_item(
-    files: &BagFiles,
+/// An item's checks that need only the tag files: its record, signature,
+/// fields, receipt and custody events. The payload is compared by
+/// [`check_payload`] once it is hashed.
+fn check_item_tags(
+    tags: &BTreeMap<String, Vec<u8>>,
     version: u32,
     id: &Hash,
     payload: &str,
@@ -1102,13 +1107,7 @@ fn check_item(
         events: Vec::new(),
         failures: Vec::new(),
     };
-    let file = files.files.get(payload);
-    if let Some(f) = file
-        && let Some(d) = f.digests.get(&Algorithm::Sha512)
-    {
-        v.sha512 = d.clone();
-    }
-    let parts = match item_parts(files, version, id) {
+    let parts = match item_parts(tags, version, id) {
         Ok(p) => p,
         Err(f) => {
             v.failures.push(f);
@@ -1130,32 +1129,6 @@ fn check_item(
                 v.sha256 = hex32(&item.sha256);
                 v.sealed_at = item.sealed_at.clone();
                 v.collector = B64.encode(item.collector);
-                match file {
-                    None => failures.push(fail(
-                        payload,
-                        "missing: the item's original is not in the package",
-                    )),
-                    Some(f) => {
-                        if f.size != item.size {
-                            failures.push(fail(
-                                payload,
-                                format!(
-                                    "is {} bytes; the sealed record says {}",
-                                    f.size, item.size
-                                ),
-                            ));
-                        }
-                        match f.digests.get(&Algorithm::Sha256) {
-                            Some(d) if *d == v.sha256 => {}
-                            Some(_) => failures
-                                .push(fail(payload, "SHA-256 does not match the sealed record")),
-                            None => failures.push(fail(
-                                payload,
-                                "its SHA-256 was not computed by the bag reader",
-                            )),
-                        }
-                    }
-                }
                 let (views, withheld) =
                     check_fields(&parts, FIELDS_FILE, &item.fields, &mut failures);
                 v.fields = views;
@@ -1194,6 +1167,45 @@ fn check_item(
         .sort_by_key(|e| (e.leaf_index.unwrap_or(u64::MAX), e.id.clone()));
     v.failures = failures;
     v
+}
+
+/// An item's payload against its sealed record (when the record parsed as
+/// an item record, which set the verdict's SHA-256): present, same size,
+/// same SHA-256. Also shows the SHA-512 the bag reader computed.
+fn check_payload(v: &mut ItemVerdict, files: &BagFiles) {
+    let sealed = !v.sha256.is_empty();
+    let file = files.files.get(&v.payload);
+    if let Some(d) = file.and_then(|f| f.digests.get(&Algorithm::Sha512)) {
+        v.sha512 = d.clone();
+    }
+    if !sealed {
+        return;
+    }
+    let payload = v.payload.clone();
+    match file {
+        None => v.failures.push(fail(
+            payload,
+            "missing: the item's original is not in the package",
+        )),
+        Some(f) => {
+            if f.size != v.size {
+                v.failures.push(fail(
+                    &payload,
+                    format!("is {} bytes; the sealed record says {}", f.size, v.size),
+                ));
+            }
+            match f.digests.get(&Algorithm::Sha256) {
+                Some(d) if *d == v.sha256 => {}
+                Some(_) => v
+                    .failures
+                    .push(fail(payload, "SHA-256 does not match the sealed record")),
+                None => v.failures.push(fail(
+                    payload,
+                    "its SHA-256 was not computed by the bag reader",
+                )),
+            }
+        }
+    }
 }
 
 /// Check a whole package, offline.
@@ -1237,78 +1249,55 @@ pub fn verify_bundle_using(
     trusted: &[Verifier],
     runner: &dyn ItemRunner,
 ) -> BundleReport {
+    finish_bundle(prepare_bundle(&files.tag_contents, trusted, runner), files)
+}
+
+/// What the tag files alone prove: [`prepare_bundle`]'s result, to be
+/// completed by [`finish_bundle`] once every file is hashed.
+#[derive(Debug)]
+pub struct PreparedBundle {
+    report: BundleReport,
+    index: Option<PackageIndex>,
+}
+
+/// The checks of [`verify_bundle`] that need only the tag files (the index,
+/// keys, checkpoint and every item's records, signatures, fields, receipts
+/// and events), so that a native reader can run them while the payload is
+/// still being hashed.
+pub fn prepare_bundle(
+    tags: &BTreeMap<String, Vec<u8>>,
+    trusted: &[Verifier],
+    runner: &dyn ItemRunner,
+) -> PreparedBundle {
     let mut r = BundleReport::default();
+    let index = prepare_into(&mut r, tags, trusted, runner);
+    PreparedBundle { report: r, index }
+}
+
+/// Completes a [`PreparedBundle`] with what needs every file's digests: the
+/// BagIt validation (listed first among the package's failures), each
+/// payload against its record, and files the format does not know.
+pub fn finish_bundle(prepared: PreparedBundle, files: &BagFiles) -> BundleReport {
+    let PreparedBundle { mut report, index } = prepared;
+    let r = &mut report;
     let bag_report = bag::validate(files);
-    for issue in &bag_report.errors {
-        r.failures
-            .push(fail(issue.path.clone(), issue.what.clone()));
-    }
-    for issue in &bag_report.warnings {
-        r.warnings.push(issue.to_string());
-    }
-    // The index.
-    let index = match files.tag_contents.get(PACKAGE_TXT) {
-        None => {
-            r.failures.push(fail(
-                PACKAGE_TXT,
-                "missing: this is not a guwah evidence package",
-            ));
-            return r;
-        }
-        Some(b) => match PackageIndex::parse(b) {
-            Ok(i) => i,
-            Err(e) => {
-                r.failures.push(fail(PACKAGE_TXT, e.to_string()));
-                return r;
-            }
-        },
+    let mut failures: Vec<Failure> = bag_report
+        .errors
+        .iter()
+        .map(|issue| fail(issue.path.clone(), issue.what.clone()))
+        .collect();
+    failures.append(&mut r.failures);
+    r.failures = failures;
+    let mut warnings: Vec<String> = bag_report.warnings.iter().map(|i| i.to_string()).collect();
+    warnings.append(&mut r.warnings);
+    r.warnings = warnings;
+    let Some(index) = index else {
+        return report;
     };
-    r.version = Some(format!("guwah/package/v{}", index.version));
-    r.origin = Some(index.origin.clone());
-    // Keys in the package.
-    let mut package_keys: Vec<AnyVerifier> = Vec::new();
-    match files.tag_contents.get(KEYS) {
-        None => r
-            .warnings
-            .push(format!("{KEYS}: missing; no verifier keys in the package")),
-        Some(b) => match lines_of(b) {
-            Err(e) => r.failures.push(fail(KEYS, e.to_string())),
-            Ok(lines) => {
-                for (i, l) in lines.iter().enumerate() {
-                    match AnyVerifier::from_vkey(l) {
-                        Ok(k) => package_keys.push(k),
-                        Err(e) => r.failures.push(fail(KEYS, format!("line {}: {e}", i + 1))),
-                    }
-                }
-            }
-        },
+    for v in &mut r.items {
+        check_payload(v, files);
     }
-    // The checkpoint.
-    let mut cp = CheckpointCtx {
-        note: Vec::new(),
-        body: None,
-    };
-    match files.tag_contents.get(CHECKPOINT) {
-        None => r.failures.push(fail(
-            CHECKPOINT,
-            "missing: no checkpoint to check receipts against",
-        )),
-        Some(note_bytes) => {
-            cp.note = note_bytes.clone();
-            check_checkpoint(&mut r, &index, note_bytes, trusted, &package_keys, &mut cp);
-        }
-    }
-    // Items.
     let listed: BTreeSet<String> = index.items.iter().map(|(id, _)| hex32(id)).collect();
-    let cp = &cp;
-    let items = &index.items;
-    r.items = runner.run(items.len(), &|i| {
-        let (id, payload) = &items[i];
-        check_item(files, index.version, id, payload, cp)
-    });
-    if index.items.is_empty() {
-        r.failures.push(fail(PACKAGE_TXT, "lists no items"));
-    }
     // Anything under guwah/ that the format does not know.
     let payloads: BTreeSet<&str> = index.items.iter().map(|(_, p)| p.as_str()).collect();
     for path in files.files.keys() {
@@ -1338,7 +1327,78 @@ pub fn verify_bundle_using(
                 .push(format!("{path}: not part of the package format; ignored"));
         }
     }
-    r
+    report
+}
+
+fn prepare_into(
+    r: &mut BundleReport,
+    tags: &BTreeMap<String, Vec<u8>>,
+    trusted: &[Verifier],
+    runner: &dyn ItemRunner,
+) -> Option<PackageIndex> {
+    // The index.
+    let index = match tags.get(PACKAGE_TXT) {
+        None => {
+            r.failures.push(fail(
+                PACKAGE_TXT,
+                "missing: this is not a guwah evidence package",
+            ));
+            return None;
+        }
+        Some(b) => match PackageIndex::parse(b) {
+            Ok(i) => i,
+            Err(e) => {
+                r.failures.push(fail(PACKAGE_TXT, e.to_string()));
+                return None;
+            }
+        },
+    };
+    r.version = Some(format!("guwah/package/v{}", index.version));
+    r.origin = Some(index.origin.clone());
+    // Keys in the package.
+    let mut package_keys: Vec<AnyVerifier> = Vec::new();
+    match tags.get(KEYS) {
+        None => r
+            .warnings
+            .push(format!("{KEYS}: missing; no verifier keys in the package")),
+        Some(b) => match lines_of(b) {
+            Err(e) => r.failures.push(fail(KEYS, e.to_string())),
+            Ok(lines) => {
+                for (i, l) in lines.iter().enumerate() {
+                    match AnyVerifier::from_vkey(l) {
+                        Ok(k) => package_keys.push(k),
+                        Err(e) => r.failures.push(fail(KEYS, format!("line {}: {e}", i + 1))),
+                    }
+                }
+            }
+        },
+    }
+    // The checkpoint.
+    let mut cp = CheckpointCtx {
+        note: Vec::new(),
+        body: None,
+    };
+    match tags.get(CHECKPOINT) {
+        None => r.failures.push(fail(
+            CHECKPOINT,
+            "missing: no checkpoint to check receipts against",
+        )),
+        Some(note_bytes) => {
+            cp.note = note_bytes.clone();
+            check_checkpoint(r, &index, note_bytes, trusted, &package_keys, &mut cp);
+        }
+    }
+    // Items.
+    let cp = &cp;
+    let items = &index.items;
+    r.items = runner.run(items.len(), &|i| {
+        let (id, payload) = &items[i];
+        check_item_tags(tags, index.version, id, payload, cp)
+    });
+    if index.items.is_empty() {
+        r.failures.push(fail(PACKAGE_TXT, "lists no items"));
+    }
+    Some(index)
 }
 
 fn check_checkpoint(
@@ -1486,7 +1546,7 @@ pub fn check_disclosure(files: &BagFiles, d: &Disclosure) -> Vec<Failure> {
     if version != 1 && !files.tag_contents.contains_key(&item_file_path(&d.item)) {
         return not_here();
     }
-    let parts = match item_parts(files, version, &d.item) {
+    let parts = match item_parts(&files.tag_contents, version, &d.item) {
         Ok(p) => p,
         Err(f) => return vec![f],
     };

@@ -21,7 +21,9 @@ pub mod writer;
 pub mod zip;
 
 pub use guwah_core::bag::{BagFiles, BagIssue, BagReport};
-pub use source::{BagSource, SourceError, read_bag, read_bag_dir, read_bag_zip};
+pub use source::{
+    BagSource, Hooks, SourceError, read_bag, read_bag_dir, read_bag_with, read_bag_zip,
+};
 pub use writer::{BagSummary, BagWriter, WriteError};
 
 /// Reads and validates the bag (folder or zip) at `path`.

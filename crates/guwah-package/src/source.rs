@@ -143,12 +143,23 @@ pub fn read_bag(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
+    read_bag_with(
+        path,
+        &Hooks {
+            progress,
+            tags_read: &|_| {},
+        },
+    )
+}
+
+/// [`read_bag`], telling `hooks` as it goes.
+pub fn read_bag_with(path: &Path, hooks: &Hooks<'_>) -> Result<(BagFiles, BagSource), SourceError> {
     let meta =
         std::fs::metadata(path).map_err(|e| SourceError::Io(path.display().to_string(), e))?;
     if meta.is_dir() {
-        read_bag_dir(path, progress)
+        dir_with(path, hooks)
     } else if meta.is_file() {
-        read_bag_zip(path, &ZipLimits::default(), progress)
+        zip_with(path, &ZipLimits::default(), hooks)
     } else {
         Err(SourceError::NotABag(path.display().to_string()))
     }
@@ -244,6 +255,16 @@ pub fn read_bag_dir(
     root: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
+    dir_with(
+        root,
+        &Hooks {
+            progress,
+            tags_read: &|_| {},
+        },
+    )
+}
+
+fn dir_with(root: &Path, hooks: &Hooks<'_>) -> Result<(BagFiles, BagSource), SourceError> {
     let source = BagSource::Dir {
         root: root.to_path_buf(),
     };
@@ -259,7 +280,7 @@ pub fn read_bag_dir(
             }
         }
     }
-    hash_all(&mut files, plan, &source, progress)?;
+    hash_all(&mut files, plan, &source, hooks)?;
     Ok((files, source))
 }
 
@@ -269,6 +290,21 @@ pub fn read_bag_zip(
     path: &Path,
     limits: &ZipLimits,
     progress: &(dyn Fn(u64) + Sync),
+) -> Result<(BagFiles, BagSource), SourceError> {
+    zip_with(
+        path,
+        limits,
+        &Hooks {
+            progress,
+            tags_read: &|_| {},
+        },
+    )
+}
+
+fn zip_with(
+    path: &Path,
+    limits: &ZipLimits,
+    hooks: &Hooks<'_>,
 ) -> Result<(BagFiles, BagSource), SourceError> {
     let archive = ZipArchive::open_path(path, limits)?;
     let names: Vec<&str> = archive.entries().iter().map(|e| e.name.as_str()).collect();
@@ -313,17 +349,13 @@ pub fn read_bag_zip(
         let bytes = source.read_file(&rel, MAX_TAG_FILE)?;
         files.tag_contents.insert(rel, bytes);
     }
-    hash_all(&mut files, plan, &source, progress)?;
+    hash_all(&mut files, plan, &source, hooks)?;
     Ok((files, source))
 }
 
 fn is_tag_file(rel: &str) -> bool {
     !rel.starts_with("data/")
 }
-
-/// A file hashed by a worker: its path, digests, and its bytes if it is a
-/// tag file.
-type Hashed = (String, FileDigest, Option<Vec<u8>>);
 
 /// One piece of work for a tag reader.
 enum TagTask {
@@ -407,6 +439,19 @@ const READ_SIZE: usize = 1 << 20;
 /// once, beside the payload hashing.
 const TAG_THREADS: usize = 16;
 
+/// Called with every tag file's bytes, by path: see [`Hooks::tags_read`].
+pub type TagsRead<'a> = dyn Fn(&BTreeMap<String, Vec<u8>>) + Sync + 'a;
+
+/// What a caller hears while a bag is read.
+pub struct Hooks<'a> {
+    /// Bytes read so far (called from several threads).
+    pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Every tag file's bytes, once all are read and while the payload may
+    /// still be hashing (called once, unless reading failed): checks that
+    /// need only the tag files can run beside the hashing.
+    pub tags_read: &'a TagsRead<'a>,
+}
+
 /// Hashes every file once with every needed algorithm. Payload files are
 /// hashed largest first by [`payload_threads`] threads while
 /// [`TAG_THREADS`] others list the tag folders and read, hash and keep the
@@ -416,8 +461,9 @@ fn hash_all(
     files: &mut BagFiles,
     mut plan: Plan,
     source: &BagSource,
-    progress: &(dyn Fn(u64) + Sync),
+    hooks: &Hooks<'_>,
 ) -> Result<(), SourceError> {
+    let progress = hooks.progress;
     let algs: Vec<Algorithm> = bag::algorithms_needed(&files.tag_contents);
     plan.payload
         .sort_by_key(|(_, size)| std::cmp::Reverse(*size));
@@ -431,11 +477,14 @@ fn hash_all(
     let tasks: Vec<TagTask> = (plan.tags.into_iter().map(TagTask::File))
         .chain(plan.tag_dirs.into_iter().map(TagTask::Dir))
         .collect();
-    let tag_threads = if tasks.is_empty() { 0 } else { TAG_THREADS };
+    // At least one tag thread: the last to finish calls `hooks.tags_read`.
+    let tag_threads = if tasks.is_empty() { 1 } else { TAG_THREADS };
     let queue = TagQueue::new(tasks);
+    let tags = Mutex::new(std::mem::take(&mut files.tag_contents));
+    let tag_threads_left = AtomicUsize::new(tag_threads);
     let next_payload = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let found: Mutex<Vec<Hashed>> = Mutex::new(Vec::new());
+    let found: Mutex<Vec<(String, FileDigest)>> = Mutex::new(Vec::new());
     let first_err: Mutex<Option<SourceError>> = Mutex::new(None);
     let fail = |e: SourceError| {
         failed.store(true, Ordering::Relaxed);
@@ -444,9 +493,17 @@ fn hash_all(
             slot.get_or_insert(e);
         }
     };
-    let keep = |rel: String, d: FileDigest, bytes: Option<Vec<u8>>| {
+    let keep = |rel: String, d: FileDigest| {
         if let Ok(mut v) = found.lock() {
-            v.push((rel, d, bytes));
+            v.push((rel, d));
+        }
+    };
+    let tag_reader_done = || {
+        if tag_threads_left.fetch_sub(1, Ordering::AcqRel) == 1
+            && !failed.load(Ordering::Relaxed)
+            && let Ok(map) = tags.lock()
+        {
+            (hooks.tags_read)(&map);
         }
     };
     let payload = &plan.payload;
@@ -460,7 +517,7 @@ fn hash_all(
                         return;
                     };
                     match hash_one(source, rel, *size, &algs, buf.bytes_mut(), progress) {
-                        Ok(d) => keep(rel.clone(), d, None),
+                        Ok(d) => keep(rel.clone(), d),
                         Err(e) => return fail(e),
                     }
                 }
@@ -479,27 +536,28 @@ fn hash_all(
                         }),
                         TagTask::File(rel) => source.read_file(&rel, MAX_TAG_FILE).map(|bytes| {
                             progress(bytes.len() as u64);
-                            keep(rel, MultiHasher::digest(&algs, &bytes), Some(bytes));
+                            keep(rel.clone(), MultiHasher::digest(&algs, &bytes));
+                            if let Ok(mut map) = tags.lock() {
+                                map.insert(rel, bytes);
+                            }
                         }),
                     };
                     if let Err(e) = r {
                         queue.done(Vec::new());
-                        return fail(e);
+                        fail(e);
+                        break;
                     }
                     queue.done(more);
                 }
+                tag_reader_done();
             });
         }
     });
     if let Some(e) = first_err.into_inner().ok().flatten() {
         return Err(e);
     }
-    for (rel, d, bytes) in found.into_inner().unwrap_or_default() {
-        if let Some(b) = bytes {
-            files.tag_contents.insert(rel.clone(), b);
-        }
-        results.insert(rel, d);
-    }
+    files.tag_contents = tags.into_inner().unwrap_or_default();
+    results.extend(found.into_inner().unwrap_or_default());
     files.files = results;
     Ok(())
 }

@@ -54,6 +54,19 @@ fn folder_and_zip_read_the_same() {
     let bytes: u64 = a.files.values().map(|d| d.size).sum();
     assert_eq!(from_dir, bytes, "progress counts every byte once");
     assert!(guwah_core::bag::validate(&a).errors.is_empty());
+
+    // The tag hook sees every tag file, once, before reading ends.
+    for bag in [&dir, &zip] {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let hooks = guwah_package::Hooks {
+            progress: &|_| {},
+            tags_read: &|tags| seen.lock().unwrap().push(tags.clone()),
+        };
+        let (files, _) = guwah_package::read_bag_with(bag, &hooks).unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), 1, "called once");
+        assert_eq!(seen[0], files.tag_contents);
+    }
 }
 
 fn refused(bag: &Path) -> (String, String) {
