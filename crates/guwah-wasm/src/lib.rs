@@ -33,7 +33,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use guwah_core::bag::{Algorithm, BagFiles, FileDigest, MultiHasher, algorithms_needed};
-use guwah_core::bundle::verify_bundle;
+use guwah_core::bundle::{InOrder, PreparedBundle, finish_bundle, prepare_bundle};
 use guwah_core::note::Verifier;
 
 /// The bit of `alg` in a hasher mask: bit `i` is [`Algorithm::ALL`]`[i]`.
@@ -105,6 +105,26 @@ pub struct Session {
     files: BagFiles,
     hashers: BTreeMap<u32, MultiHasher>,
     next_handle: u32,
+    /// [`Session::prepare`]'s result, its trusted key count and key errors.
+    prepared: Option<(PreparedBundle, usize, Vec<String>)>,
+}
+
+/// Verifier keys from the page's text box (vkey lines; blank lines and `#`
+/// comments ignored), and one error per line that is not a key.
+fn parse_trusted(trusted: &str) -> (Vec<Verifier>, Vec<String>) {
+    let mut keys = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in trusted.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match Verifier::from_vkey(line) {
+            Ok(k) => keys.push(k),
+            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+        }
+    }
+    (keys, errors)
 }
 
 impl Session {
@@ -187,18 +207,33 @@ impl Session {
     /// `{"trusted_keys":n,"trusted_errors":[...],"report":{...}}` where
     /// `report` is [`guwah_core::bundle::BundleReport::to_json`].
     pub fn verify(&self, trusted: &str) -> String {
-        let mut keys = Vec::new();
-        let mut errors = Vec::new();
-        for (i, line) in trusted.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match Verifier::from_vkey(line) {
-                Ok(k) => keys.push(k),
-                Err(e) => errors.push(format!("line {}: {e}", i + 1)),
-            }
-        }
+        let (keys, errors) = parse_trusted(trusted);
+        let prepared = prepare_bundle(&self.files.tag_contents, &keys, &InOrder);
+        self.report_json(prepared, keys.len(), &errors)
+    }
+
+    /// The checks of [`Session::verify`] that need only the tag files, run
+    /// now (while other workers hash the payload); [`Session::finish`]
+    /// completes them once every digest is in.
+    pub fn prepare(&mut self, trusted: &str) {
+        let (keys, errors) = parse_trusted(trusted);
+        let prepared = prepare_bundle(&self.files.tag_contents, &keys, &InOrder);
+        self.prepared = Some((prepared, keys.len(), errors));
+    }
+
+    /// Completes [`Session::prepare`]: the same JSON as [`Session::verify`];
+    /// `None` if nothing was prepared.
+    pub fn finish(&mut self) -> Option<String> {
+        let (prepared, n, errors) = self.prepared.take()?;
+        Some(self.report_json(prepared, n, &errors))
+    }
+
+    fn report_json(
+        &self,
+        prepared: PreparedBundle,
+        trusted_keys: usize,
+        errors: &[String],
+    ) -> String {
         // Tag files are small and held whole: hash them here, with every
         // algorithm any manifest needs.
         let mut files = self.files.clone();
@@ -208,8 +243,8 @@ impl Session {
                 .files
                 .insert(path.clone(), MultiHasher::digest(&algs, bytes));
         }
-        let report = verify_bundle(&files, &keys);
-        let mut j = format!("{{\"trusted_keys\":{},\"trusted_errors\":[", keys.len());
+        let report = finish_bundle(prepared, &files);
+        let mut j = format!("{{\"trusted_keys\":{trusted_keys},\"trusted_errors\":[");
         for (i, e) in errors.iter().enumerate() {
             if i > 0 {
                 j.push(',');
@@ -401,6 +436,27 @@ pub unsafe extern "C" fn verify(trusted_ptr: *const u8, trusted_len: usize) -> *
     output(json)
 }
 
+/// [`Session::prepare`] with the verifier keys at `trusted_ptr`.
+///
+/// # Safety
+/// `trusted_ptr..+trusted_len` must be memory obtained from [`guwah_alloc`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn prepare(trusted_ptr: *const u8, trusted_len: usize) {
+    // SAFETY: the caller's contract.
+    let trusted = unsafe { string_at(trusted_ptr, trusted_len) };
+    with_session(|s| s.prepare(&trusted));
+}
+
+/// [`Session::finish`]: the report JSON's address (length: [`out_len`]),
+/// or null if [`prepare`] was not called since the last report.
+#[unsafe(no_mangle)]
+pub extern "C" fn finish() -> *const u8 {
+    match with_session(Session::finish) {
+        Some(json) => output(json),
+        None => std::ptr::null(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,6 +506,12 @@ mod tests {
         let json = s.verify("not a key\n# comment\n");
         assert!(json.contains("\"trusted_errors\":[\"line 1: "), "{json}");
         assert!(json.contains("\"verdict\":\"failed\""), "{json}");
+        // Prepared first (as the verifier worker does), then finished: the
+        // same report; and a finish without a prepare is refused.
+        assert_eq!(s.finish(), None);
+        s.prepare("not a key\n# comment\n");
+        assert_eq!(s.finish().as_deref(), Some(json.as_str()));
+        assert_eq!(s.finish(), None, "a prepared check is used once");
     }
 
     #[test]
