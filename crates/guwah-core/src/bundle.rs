@@ -80,7 +80,7 @@ pub fn item_dir(item: &Hash) -> String {
     format!("guwah/items/{}/", hex32(item))
 }
 
-/// `guwah/items/<id>/events/<event id>/`.
+/// `guwah/items/<id>/events/<event id>/`: an event folder of a v1 package.
 pub fn event_dir(item: &Hash, event: &Hash) -> String {
     format!("{}events/{}/", item_dir(item), hex32(event))
 }

@@ -5,8 +5,9 @@
 //! checkpoint for the batch), then writes, against that checkpoint: each
 //! original (decrypted straight into the package, its SHA-256 checked
 //! against the sealed record), each record, a C2SP tlog-proof receipt, the
-//! fields disclosed or withheld, every custody event with its own receipt,
-//! the checkpoint, the log's key, and `REPORT.html`. The package itself
+//! fields disclosed or withheld, every custody event with its own receipt
+//! (all of an item's parts in one item file, package v2), the checkpoint,
+//! the log's key, and `REPORT.html`. The package itself
 //! (BagIt folder or zip) is written by a [`PackageSink`], so this crate
 //! knows nothing of BagIt.
 
