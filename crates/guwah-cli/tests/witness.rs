@@ -232,43 +232,29 @@ fn two_vaults_one_witnesses_the_other_and_forks_are_refused() {
         "export",
     );
     let plain = fs::read_to_string(pkg.join("guwah/checkpoint")).unwrap();
-    let p = pkg.to_str().unwrap();
-    let o = a.run(&[
-        "verify-bundle",
-        p,
-        "--trust",
-        &log_vkey,
-        "--witness",
-        &w.vkey,
-        "--min-witnesses",
-        "1",
-    ]);
+    // `verify-bundle` with the log key trusted and at least `min` cosignatures
+    // by the witness required.
+    let verify_witnessed = |package: &Path, min: &str| {
+        a.run(&[
+            "verify-bundle",
+            package.to_str().unwrap(),
+            "--trust",
+            &log_vkey,
+            "--witness",
+            &w.vkey,
+            "--min-witnesses",
+            min,
+        ])
+    };
+    let o = verify_witnessed(&pkg, "1");
     assert_eq!(o.status.code(), Some(1), "no cosignature yet: {}", text(&o));
     must_succeed(&a.run(&["log", "witness"]), "log witness (export)");
     let cosigned = checkpoint(&a.root, Some(size_of(&plain)));
     assert_eq!(witness_lines(&cosigned).len(), 1);
     put_checkpoint(&pkg, &plain, &cosigned);
-    let o = a.run(&[
-        "verify-bundle",
-        p,
-        "--trust",
-        &log_vkey,
-        "--witness",
-        &w.vkey,
-        "--min-witnesses",
-        "1",
-    ]);
+    let o = verify_witnessed(&pkg, "1");
     must_succeed(&o, "verify-bundle --witness");
-    let o = a.run(&[
-        "verify-bundle",
-        p,
-        "--trust",
-        &log_vkey,
-        "--witness",
-        &w.vkey,
-        "--min-witnesses",
-        "2",
-    ]);
+    let o = verify_witnessed(&pkg, "2");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
     // `export --witness` asks the witnesses itself: the package it writes
@@ -280,16 +266,7 @@ fn two_vaults_one_witnesses_the_other_and_forks_are_refused() {
     );
     let note3 = fs::read_to_string(pkg3.join("guwah/checkpoint")).unwrap();
     assert_eq!(witness_lines(&note3).len(), 1, "{note3}");
-    let o = a.run(&[
-        "verify-bundle",
-        pkg3.to_str().unwrap(),
-        "--trust",
-        &log_vkey,
-        "--witness",
-        &w.vkey,
-        "--min-witnesses",
-        "1",
-    ]);
+    let o = verify_witnessed(&pkg3, "1");
     must_succeed(&o, "verify-bundle of an export --witness package");
 
     // A forked package: the fork's checkpoint of the same size (signed by
@@ -307,16 +284,7 @@ fn two_vaults_one_witnesses_the_other_and_forks_are_refused() {
     let pkg2: PathBuf = a.tmp.path().join("pkg2");
     copy_tree(&pkg, &pkg2);
     put_checkpoint(&pkg2, &cosigned, &forged);
-    let o = a.run(&[
-        "verify-bundle",
-        pkg2.to_str().unwrap(),
-        "--trust",
-        &log_vkey,
-        "--witness",
-        &w.vkey,
-        "--min-witnesses",
-        "1",
-    ]);
+    let o = verify_witnessed(&pkg2, "1");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("forked log"), "{}", text(&o));
 }
