@@ -516,7 +516,7 @@ pub struct EventVerdict {
 }
 
 /// One item, as checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemVerdict {
     /// Item id (hex).
     pub id: String,
@@ -1095,17 +1095,7 @@ fn check_item_tags(
     let mut v = ItemVerdict {
         id: hex32(id),
         payload: payload.to_owned(),
-        media_type: String::new(),
-        size: 0,
-        sha256: String::new(),
-        sha512: String::new(),
-        sealed_at: String::new(),
-        collector: String::new(),
-        leaf_index: None,
-        fields: Vec::new(),
-        withheld: Vec::new(),
-        events: Vec::new(),
-        failures: Vec::new(),
+        ..ItemVerdict::default()
     };
     let parts = match item_parts(tags, version, id) {
         Ok(p) => p,

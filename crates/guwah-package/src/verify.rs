@@ -72,18 +72,8 @@ mod tests {
     fn verdict(i: usize) -> ItemVerdict {
         ItemVerdict {
             id: i.to_string(),
-            payload: String::new(),
-            media_type: String::new(),
             size: i as u64,
-            sha256: String::new(),
-            sha512: String::new(),
-            sealed_at: String::new(),
-            collector: String::new(),
-            leaf_index: None,
-            fields: Vec::new(),
-            withheld: Vec::new(),
-            events: Vec::new(),
-            failures: Vec::new(),
+            ..ItemVerdict::default()
         }
     }
 
