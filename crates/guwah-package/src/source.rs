@@ -61,7 +61,7 @@ pub enum BagSource {
 impl BagSource {
     /// Reads one file of the bag (path relative to the bag root), up to `max` bytes.
     pub fn read_file(&self, rel: &str, max: u64) -> Result<Vec<u8>, SourceError> {
-        let (mut r, size) = self.open_sized(rel)?;
+        let (mut r, size) = self.open_sized(rel, false)?;
         if size > max {
             return Err(SourceError::TagTooLarge(rel.into(), size));
         }
@@ -79,12 +79,24 @@ impl BagSource {
 
     /// Opens one file of the bag for reading.
     pub fn open(&self, rel: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        self.open_sized(rel).map(|(r, _)| r)
+        self.open_sized(rel, false).map(|(r, _)| r)
+    }
+
+    /// Opens a payload file of `size` bytes for hashing: in a bag folder,
+    /// files of [`DIRECT_AT`] bytes or more are read with `O_DIRECT`
+    /// ([`DirectFile`]; reads must then go into [`AlignedBuf`]s).
+    fn open_payload(&self, rel: &str, size: u64) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        self.open_sized(rel, size >= DIRECT_AT).map(|(r, _)| r)
     }
 
     /// Opens one file of the bag for reading, with its size as the folder
-    /// or the zip's directory gives it.
-    fn open_sized(&self, rel: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError> {
+    /// or the zip's directory gives it; `direct`: with `O_DIRECT` where the
+    /// file system allows it (bag folders only).
+    fn open_sized(
+        &self,
+        rel: &str,
+        direct: bool,
+    ) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError> {
         if let Some(why) = bag::path_problem(rel) {
             return Err(SourceError::Refused(rel.into(), why.into()));
         }
@@ -92,17 +104,31 @@ impl BagSource {
             BagSource::Dir { root } => {
                 // Never through a symbolic link, even one that appeared
                 // after the folder was listed.
-                let f = std::fs::OpenOptions::new()
-                    .read(true)
-                    .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-                    .open(root.join(rel))
-                    .map_err(|e| SourceError::Io(rel.into(), e))?;
-                let m = f.metadata().map_err(|e| SourceError::Io(rel.into(), e))?;
+                let open = |extra: rustix::fs::OFlags| {
+                    std::fs::OpenOptions::new()
+                        .read(true)
+                        .custom_flags((rustix::fs::OFlags::NOFOLLOW | extra).bits() as i32)
+                        .open(root.join(rel))
+                };
+                let io = |e| SourceError::Io(rel.into(), e);
+                let (f, direct) = match direct.then(|| open(rustix::fs::OFlags::DIRECT)) {
+                    Some(Ok(f)) => (f, true),
+                    // Refused by the file system: the ordinary way.
+                    Some(Err(e)) if e.raw_os_error() == Some(EINVAL) => {
+                        (open(rustix::fs::OFlags::empty()).map_err(io)?, false)
+                    }
+                    Some(Err(e)) => return Err(io(e)),
+                    None => (open(rustix::fs::OFlags::empty()).map_err(io)?, false),
+                };
+                let m = f.metadata().map_err(io)?;
                 if !m.is_file() {
                     return Err(SourceError::Refused(
                         rel.into(),
                         "is not a regular file".into(),
                     ));
+                }
+                if direct {
+                    return Ok((Box::new(DirectFile { file: f, direct }), m.len()));
                 }
                 if m.len() >= SPLIT_AT {
                     // Read ahead further: the file is read once, in order.
@@ -585,10 +611,7 @@ fn hash_one(
     buf: &mut [u8],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileDigest, SourceError> {
-    let mut r = match source {
-        BagSource::Dir { root } if size >= DIRECT_AT => open_direct(root, rel)?,
-        _ => source.open(rel)?,
-    };
+    let mut r = source.open_payload(rel, size)?;
     if size >= SPLIT_AT && algs.contains(&Algorithm::Sha512) && algs.len() > 1 {
         return hash_split(&mut r, rel, algs, progress);
     }
@@ -597,6 +620,9 @@ fn hash_one(
 
 /// Payload files at least this large are read with `O_DIRECT` (see [`DirectFile`]).
 const DIRECT_AT: u64 = 128 << 10;
+
+/// What the kernel answers when it refuses a direct read or open.
+const EINVAL: i32 = rustix::io::Errno::INVAL.raw_os_error();
 
 /// Alignment of `O_DIRECT` buffers (and of their lengths): the largest
 /// logical block size in common use.
@@ -641,7 +667,7 @@ impl Read for DirectFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.direct {
             match self.file.read(buf) {
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                Err(e) if e.raw_os_error() == Some(EINVAL) => {
                     self.direct = false;
                     let flags = rustix::fs::fcntl_getfl(&self.file)?;
                     rustix::fs::fcntl_setfl(&self.file, flags - rustix::fs::OFlags::DIRECT)?;
@@ -651,38 +677,6 @@ impl Read for DirectFile {
         }
         self.file.read(buf)
     }
-}
-
-/// Opens a payload file of a bag folder for [`DirectFile`] reading (never
-/// through a symbolic link), or the ordinary way where `O_DIRECT` is refused.
-fn open_direct(root: &Path, rel: &str) -> Result<Box<dyn Read + Send>, SourceError> {
-    if let Some(why) = bag::path_problem(rel) {
-        return Err(SourceError::Refused(rel.into(), why.into()));
-    }
-    let open = |extra: rustix::fs::OFlags| {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags((rustix::fs::OFlags::NOFOLLOW | extra).bits() as i32)
-            .open(root.join(rel))
-    };
-    let (file, direct) = match open(rustix::fs::OFlags::DIRECT) {
-        Ok(f) => (f, true),
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => (
-            open(rustix::fs::OFlags::empty()).map_err(|e| SourceError::Io(rel.into(), e))?,
-            false,
-        ),
-        Err(e) => return Err(SourceError::Io(rel.into(), e)),
-    };
-    let m = file
-        .metadata()
-        .map_err(|e| SourceError::Io(rel.into(), e))?;
-    if !m.is_file() {
-        return Err(SourceError::Refused(
-            rel.into(),
-            "is not a regular file".into(),
-        ));
-    }
-    Ok(Box::new(DirectFile { file, direct }))
 }
 
 /// Every digest of one file on this thread.
@@ -820,15 +814,18 @@ mod split_tests {
         std::fs::write(dir.path().join("f"), &data).unwrap();
         let mut aligned = AlignedBuf::new(1 << 16);
         assert_eq!(aligned.bytes_mut().as_ptr() as usize % DIRECT_ALIGN, 0);
-        let mut r = open_direct(dir.path(), "f").unwrap();
+        let bag = BagSource::Dir {
+            root: dir.path().to_path_buf(),
+        };
+        let mut r = bag.open_payload("f", data.len() as u64).unwrap();
         assert_eq!(read_all(&mut r, aligned.bytes_mut()), data);
         // A misaligned buffer: O_DIRECT refuses it; the reader carries on
         // the ordinary way and still returns every byte, in order.
-        let mut r = open_direct(dir.path(), "f").unwrap();
+        let mut r = bag.open_payload("f", data.len() as u64).unwrap();
         assert_eq!(read_all(&mut r, &mut aligned.bytes_mut()[1..4097]), data);
         std::os::unix::fs::symlink("f", dir.path().join("link")).unwrap();
         assert!(
-            open_direct(dir.path(), "link").is_err(),
+            bag.open_payload("link", data.len() as u64).is_err(),
             "never through a link"
         );
     }
