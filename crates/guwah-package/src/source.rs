@@ -169,13 +169,7 @@ pub fn read_bag(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    read_bag_with(
-        path,
-        &Hooks {
-            progress,
-            tags_read: &|_| {},
-        },
-    )
+    read_bag_with(path, &Hooks::progress_only(progress))
 }
 
 /// [`read_bag`], telling `hooks` as it goes.
@@ -281,13 +275,7 @@ pub fn read_bag_dir(
     root: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    dir_with(
-        root,
-        &Hooks {
-            progress,
-            tags_read: &|_| {},
-        },
-    )
+    dir_with(root, &Hooks::progress_only(progress))
 }
 
 fn dir_with(root: &Path, hooks: &Hooks<'_>) -> Result<(BagFiles, BagSource), SourceError> {
@@ -317,14 +305,7 @@ pub fn read_bag_zip(
     limits: &ZipLimits,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    zip_with(
-        path,
-        limits,
-        &Hooks {
-            progress,
-            tags_read: &|_| {},
-        },
-    )
+    zip_with(path, limits, &Hooks::progress_only(progress))
 }
 
 fn zip_with(
@@ -476,6 +457,16 @@ pub struct Hooks<'a> {
     /// still be hashing (called once, unless reading failed): checks that
     /// need only the tag files can run beside the hashing.
     pub tags_read: &'a TagsRead<'a>,
+}
+
+impl<'a> Hooks<'a> {
+    /// Progress only; the tag files are not wanted early.
+    pub fn progress_only(progress: &'a (dyn Fn(u64) + Sync)) -> Self {
+        Hooks {
+            progress,
+            tags_read: &|_| {},
+        }
+    }
 }
 
 /// Hashes every file once with every needed algorithm. Payload files are
