@@ -80,11 +80,6 @@ pub fn item_dir(item: &Hash) -> String {
     format!("guwah/items/{}/", hex32(item))
 }
 
-/// `guwah/items/<id>/events/<event id>/`: an event folder of a v1 package.
-pub fn event_dir(item: &Hash, event: &Hash) -> String {
-    format!("{}events/{}/", item_dir(item), hex32(event))
-}
-
 /// A malformed package tag file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {why}")]
@@ -1210,11 +1205,17 @@ fn check_payload(v: &mut ItemVerdict, files: &BagFiles) {
 /// package's checkpoint and its inclusion proof verifies; every disclosed
 /// field reproduces its commitment and every other is listed as withheld;
 /// every custody event's record, signature, subject and receipt hold.
+///
+/// This is [`prepare_bundle`] then [`finish_bundle`], items checked in
+/// order; a native caller runs the two apart, with its own [`ItemRunner`].
 pub fn verify_bundle(files: &BagFiles, trusted: &[Verifier]) -> BundleReport {
-    verify_bundle_using(files, trusted, &InOrder)
+    finish_bundle(
+        prepare_bundle(&files.tag_contents, trusted, &InOrder),
+        files,
+    )
 }
 
-/// Runs the per-item checks of [`verify_bundle_using`]: `check(i)` for
+/// Runs the per-item checks of [`prepare_bundle`]: `check(i)` for
 /// every `i` in `0..n`, returning the verdicts in index order. The core
 /// stays free of threads (it runs in a browser too); a native caller can
 /// spread the items over cores.
@@ -1230,16 +1231,6 @@ impl ItemRunner for InOrder {
     fn run(&self, n: usize, check: &(dyn Fn(usize) -> ItemVerdict + Sync)) -> Vec<ItemVerdict> {
         (0..n).map(check).collect()
     }
-}
-
-/// [`verify_bundle`], with the per-item checks (each item's records,
-/// signatures, fields and proofs: independent of each other) run by `runner`.
-pub fn verify_bundle_using(
-    files: &BagFiles,
-    trusted: &[Verifier],
-    runner: &dyn ItemRunner,
-) -> BundleReport {
-    finish_bundle(prepare_bundle(&files.tag_contents, trusted, runner), files)
 }
 
 /// What the tag files alone prove: [`prepare_bundle`]'s result, to be

@@ -25,7 +25,7 @@
 //! caller looks the origin up, loads the state, serialises requests for one
 //! origin and persists the new state before answering. The client side
 //! ([`verify_cosignatures`], [`add_signature_lines`], [`check_witnesses`])
-//! and an evidence-package check ([`verify_bundle_with_witnesses`]) are here
+//! and an evidence package's witness policy ([`apply_witness_policy`]) are here
 //! too.
 
 use core::fmt;
@@ -37,7 +37,7 @@ use crate::bag::BagFiles;
 use crate::bundle::{self, BundleReport, Failure};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash};
-use crate::note::{self, CosignatureSigner, CosignatureVerifier, Note, NoteVerifier, Verifier};
+use crate::note::{self, CosignatureSigner, CosignatureVerifier, Note, NoteVerifier};
 
 /// The most consistency proof lines a request may carry (spec: 63).
 pub const MAX_PROOF_LINES: usize = 63;
@@ -521,24 +521,12 @@ pub fn check_witnesses(note_bytes: &[u8], witnesses: &[CosignatureVerifier]) -> 
     out
 }
 
-/// [`bundle::verify_bundle`], then the witness policy: the package's
-/// `guwah/checkpoint` must carry at least `min` valid cosignatures by the
-/// given witness keys, and no cosignature line by one of them may fail to
-/// verify (the sign of a fork). Failures are added to the report's
-/// package-level failures under `guwah/checkpoint`.
-pub fn verify_bundle_with_witnesses(
-    files: &BagFiles,
-    trusted: &[Verifier],
-    witnesses: &[CosignatureVerifier],
-    min: usize,
-) -> BundleReport {
-    let mut report = bundle::verify_bundle(files, trusted);
-    apply_witness_policy(&mut report, files, witnesses, min);
-    report
-}
-
-/// The witness policy of [`verify_bundle_with_witnesses`], added to a
-/// report already made (by [`bundle::verify_bundle_using`], say).
+/// The witness policy for an evidence package, added to its report (made
+/// by [`bundle::verify_bundle`] or [`bundle::finish_bundle`]): the
+/// package's `guwah/checkpoint` must carry at least `min` valid
+/// cosignatures by the given witness keys, and no cosignature line by one
+/// of them may fail to verify (the sign of a fork). Failures are added to
+/// the report's package-level failures under `guwah/checkpoint`.
 pub fn apply_witness_policy(
     report: &mut BundleReport,
     files: &BagFiles,

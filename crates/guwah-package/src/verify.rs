@@ -1,5 +1,5 @@
 //! Checking a package's items on every core: the native
-//! [`ItemRunner`] for [`guwah_core::bundle::verify_bundle_using`].
+//! [`ItemRunner`] for [`guwah_core::bundle::prepare_bundle`].
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
