@@ -104,15 +104,7 @@ fn fixture() -> Fixture {
 }
 
 fn verify(path: &Path, trust: Option<&str>, extra: &[&str]) -> Output {
-    let mut c = Command::new(bin());
-    c.env_remove("GUWAH_VAULT")
-        .env_remove("GUWAH_PASSPHRASE")
-        .arg("verify-bundle")
-        .arg(path);
-    if let Some(k) = trust {
-        c.args(["--trust", k]);
-    }
-    c.args(extra).output().expect("run guwah verify-bundle")
+    verify_bundle(path, trust, extra)
 }
 
 /// A copy of the folder package with one byte of `rel` flipped.

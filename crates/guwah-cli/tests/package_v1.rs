@@ -8,47 +8,12 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
-use guwah_core::bag::{Algorithm, MultiHasher};
-
-/// The tag manifests, by the algorithm each lists.
-const TAG_MANIFESTS: [(Algorithm, &str); 2] = [
-    (Algorithm::Sha256, "tagmanifest-sha256.txt"),
-    (Algorithm::Sha512, "tagmanifest-sha512.txt"),
-];
 
 fn verify(path: &Path, trust: &str, extra: &[&str]) -> Output {
-    Command::new(bin())
-        .env_remove("GUWAH_VAULT")
-        .env_remove("GUWAH_PASSPHRASE")
-        .arg("verify-bundle")
-        .arg(path)
-        .args(["--trust", trust])
-        .args(extra)
-        .output()
-        .expect("run guwah verify-bundle")
-}
-
-/// Rewrite both tag manifests of the bag at `bag` to list every tag file
-/// (everything outside `data/` but the tag manifests) as it is now.
-fn reseal_tag_manifests(bag: &Path) {
-    let algorithms: Vec<Algorithm> = TAG_MANIFESTS.iter().map(|(a, _)| *a).collect();
-    let mut lines: Vec<String> = vec![String::new(); TAG_MANIFESTS.len()];
-    // files_under is sorted by path, as the exporter writes them.
-    for rel in files_under(bag) {
-        if rel.starts_with("data/") || rel.starts_with("tagmanifest-") {
-            continue;
-        }
-        let digest = MultiHasher::digest(&algorithms, &fs::read(bag.join(&rel)).unwrap());
-        for ((algorithm, _), text) in TAG_MANIFESTS.iter().zip(&mut lines) {
-            text.push_str(&format!("{}  {rel}\n", digest.digests[algorithm]));
-        }
-    }
-    for ((_, name), text) in TAG_MANIFESTS.iter().zip(lines) {
-        fs::write(bag.join(name), text).unwrap();
-    }
+    verify_bundle(path, Some(trust), extra)
 }
 
 /// A copy of the v2 package at `v2` in format v1: each item file's parts

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use common::*;
-use sha2::{Digest, Sha256, Sha512};
 
 /// A running `guwah witness serve`, killed on drop.
 struct Witness {
@@ -114,29 +113,7 @@ fn put_checkpoint(pkg: &Path, old: &str, new: &str) {
         }
     }
     assert!(changed.len() >= 2, "checkpoint and at least one receipt");
-    for (file, hash) in [
-        (
-            "tagmanifest-sha256.txt",
-            (|b: &[u8]| hex(&Sha256::digest(b))) as fn(&[u8]) -> String,
-        ),
-        ("tagmanifest-sha512.txt", |b: &[u8]| hex(&Sha512::digest(b))),
-    ] {
-        let path = pkg.join(file);
-        let text = fs::read_to_string(&path).unwrap();
-        let out: String = text
-            .lines()
-            .map(|l| {
-                let (_, name) = l.split_once(' ').unwrap();
-                let name = name.trim_start();
-                if changed.iter().any(|c| c == &pkg.join(name)) {
-                    format!("{}  {name}\n", hash(&fs::read(pkg.join(name)).unwrap()))
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
-        fs::write(&path, out).unwrap();
-    }
+    reseal_tag_manifests(pkg);
 }
 
 fn witness_lines(note: &str) -> Vec<String> {

@@ -409,3 +409,46 @@ pub fn build_go_peer(name: &str, dir: &Path) -> PathBuf {
     );
     exe
 }
+
+/// `guwah verify-bundle PATH [--trust KEY] EXTRA...`, run as a stranger
+/// would: no vault, no passphrase in the environment.
+pub fn verify_bundle(path: &Path, trust: Option<&str>, extra: &[&str]) -> Output {
+    let mut c = Command::new(bin());
+    c.env_remove("GUWAH_VAULT")
+        .env_remove("GUWAH_PASSPHRASE")
+        .arg("verify-bundle")
+        .arg(path);
+    if let Some(k) = trust {
+        c.args(["--trust", k]);
+    }
+    c.args(extra).output().expect("run guwah verify-bundle")
+}
+
+/// The tag manifests guwah writes, by the algorithm each lists.
+pub const TAG_MANIFESTS: [(guwah_core::bag::Algorithm, &str); 2] = [
+    (guwah_core::bag::Algorithm::Sha256, "tagmanifest-sha256.txt"),
+    (guwah_core::bag::Algorithm::Sha512, "tagmanifest-sha512.txt"),
+];
+
+/// Rewrites both tag manifests of the bag folder at `bag` to list every
+/// tag file (everything outside `data/` but the tag manifests) as it is
+/// now, in the exporter's format: `<hex>  <path>`, sorted by path.
+pub fn reseal_tag_manifests(bag: &Path) {
+    use guwah_core::bag::MultiHasher;
+    let algorithms: Vec<guwah_core::bag::Algorithm> =
+        TAG_MANIFESTS.iter().map(|(a, _)| *a).collect();
+    let mut lines: Vec<String> = vec![String::new(); TAG_MANIFESTS.len()];
+    // files_under is sorted by path, as the exporter writes them.
+    for rel in files_under(bag) {
+        if rel.starts_with("data/") || rel.starts_with("tagmanifest-") {
+            continue;
+        }
+        let digest = MultiHasher::digest(&algorithms, &fs::read(bag.join(&rel)).unwrap());
+        for ((algorithm, _), text) in TAG_MANIFESTS.iter().zip(&mut lines) {
+            text.push_str(&format!("{}  {rel}\n", digest.digests[algorithm]));
+        }
+    }
+    for ((_, name), text) in TAG_MANIFESTS.iter().zip(lines) {
+        fs::write(bag.join(name), text).unwrap();
+    }
+}
