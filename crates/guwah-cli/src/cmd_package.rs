@@ -34,7 +34,8 @@ pub struct ExportArgs {
     /// Where to write: a new folder, or a new .zip file.
     #[arg(long, short, value_name = "PATH")]
     pub out: PathBuf,
-    /// Leave this metadata field out of the package (repeatable), e.g. gps, source, filename.
+    /// Leave this metadata field out of the package (repeatable), e.g. source, filename; a
+    /// group withholds all its fields: gps withholds gps.latitude, gps.longitude, ...
     #[arg(long, value_name = "FIELD")]
     pub withhold: Vec<String>,
     /// Why the package is made (sealed in each `exported` custody event).

@@ -447,3 +447,60 @@ z.writestr('../escaped.txt','x')\nz.writestr('data/a','a')\nz.close()",
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(!nowhere.exists());
 }
+
+/// "Withhold GPS and verify the rest": `--withhold gps` withholds every
+/// `gps.*` field a photo's metadata was sealed with, the coordinates appear
+/// nowhere in the package, and the package still verifies.
+#[test]
+fn withholding_gps_withholds_every_gps_field() {
+    let v = TestVault::init();
+    let photo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/evidence/street-photo.jpg");
+    let id = v.add(&[photo.to_str().unwrap()])[0].0.clone();
+    let shown = v.ok(&["show", &id]);
+    let latitude = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("gps.latitude"))
+        .expect("the sample photo carries a GPS position")
+        .trim()
+        .to_owned();
+    let key = v.ok(&["log", "key"]).trim().to_owned();
+    let pkg = v.tmp.path().join("pkg");
+    v.ok(&[
+        "export",
+        &id,
+        "--withhold",
+        "gps",
+        "--out",
+        pkg.to_str().unwrap(),
+    ]);
+    let o = verify(&pkg, Some(&key), &["--json"]);
+    must_succeed(&o, "verify-bundle of a package with gps withheld");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["verdict"], "valid");
+    let withheld: Vec<&str> = j["items"][0]["withheld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        withheld.contains(&"gps.latitude") && withheld.contains(&"gps.longitude"),
+        "{withheld:?}"
+    );
+    assert!(
+        withheld.iter().all(|w| w.starts_with("gps.")),
+        "{withheld:?}"
+    );
+    // Nowhere in clear, nor in base64 as a disclosed value is written.
+    let encoded = B64.encode(&latitude);
+    for rel in files_under(&pkg) {
+        let bytes = fs::read(pkg.join(&rel)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(&latitude),
+            "{rel} holds the latitude {latitude}"
+        );
+        assert!(!text.contains(&encoded), "{rel} holds the latitude, base64");
+    }
+}

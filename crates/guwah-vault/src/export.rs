@@ -238,6 +238,16 @@ fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
     }
 }
 
+/// Is field `name` withheld: named itself, or inside a named group of
+/// fields (`gps` withholds `gps.latitude`, `gps.longitude`, `gps.altitude`,
+/// …, as metadata fields are named; see docs/metadata.md).
+fn is_withheld(withhold: &BTreeSet<String>, name: &str) -> bool {
+    withhold.contains(name)
+        || name
+            .match_indices('.')
+            .any(|(i, _)| withhold.contains(&name[..i]))
+}
+
 /// Disclosed or withheld, for each committed field of a record.
 fn fields_file(
     fields: &[FieldCommitment],
@@ -250,7 +260,7 @@ fn fields_file(
     for f in fields {
         let sv = private.fields.get(&f.name);
         match sv {
-            Some(sv) if !withhold.contains(&f.name) => {
+            Some(sv) if !is_withheld(withhold, &f.name) => {
                 let salt: [u8; 32] = B64
                     .decode(&sv.salt)
                     .ok()
@@ -467,7 +477,7 @@ impl Vault {
             let thing = format!("item {}", short_id(&row.record_id));
             let private = Private::open(&keys.index_key, row)?;
             let (fields, field_view) = fields_file(&item.fields, &private, &withhold, &thing)?;
-            let filename = (!withhold.contains("filename"))
+            let filename = (!is_withheld(&withhold, "filename"))
                 .then(|| private.fields.get("filename").map(|v| v.value.as_str()))
                 .flatten();
             let payload = payload_path(&row.record_id, filename, &item.media_type);
