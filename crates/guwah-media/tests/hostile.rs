@@ -22,8 +22,14 @@ const TYPES: [&str; 12] = [
     "audio/flac",
 ];
 
+/// `shared/fixtures` beside the checkout: the nearest ancestor of this
+/// crate holding one (the repository may be a worktree one level deeper).
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/fixtures"))
+        .find(|p| p.is_dir())
+        .expect("shared/fixtures next to the repository (see README)")
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
