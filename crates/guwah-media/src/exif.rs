@@ -1,12 +1,13 @@
 //! The TIFF IFD walker behind every EXIF block: JPEG APP1, TIFF files,
 //! the WebP `EXIF` chunk, the HEIC `Exif` item and the PNG `eXIf` chunk.
+//! The maker note, if it is one we read, goes to [`makernote`].
 //!
 //! Bounds: every offset is checked against the block; at most
 //! [`MAX_IFDS`] directories of at most [`MAX_ENTRIES`] entries are read,
 //! and a directory offset seen before is not read again.
 
 use crate::util::{norm_datetime, norm_zone, num, text};
-use crate::{Out, Src};
+use crate::{Out, Src, makernote};
 
 const MAX_IFDS: usize = 8;
 const MAX_ENTRIES: usize = 1024;
@@ -218,6 +219,9 @@ pub(crate) fn parse(d: &[u8], out: &mut Out, tiff_file: bool) {
         if let Some(v) = s(&exif_ifd, tag) {
             out.set(name, v);
         }
+    }
+    if let Some(note) = find(&exif_ifd, 0x927C).and_then(|e| e.data) {
+        makernote::parse(note, s(&ifd0, 0x010F).as_deref(), out);
     }
     if let Some(o) = find(&ifd0, 0x0112).and_then(|e| t.uint(&e, 0)) {
         out.set("exif.orientation", o.to_string());

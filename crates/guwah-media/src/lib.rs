@@ -1,9 +1,9 @@
 //! Metadata extraction for evidence at ingest.
 //!
 //! One entry point, [`extract`], reads the metadata a file carries about
-//! itself (EXIF, XMP, IPTC, PNG text chunks, PDF info, QuickTime/MP4 movie
-//! headers, audio tags) into flat `(name, value)` string pairs whose names
-//! are documented in `docs/metadata.md`.
+//! itself (EXIF with Reconyx maker notes, XMP, IPTC, PNG text chunks, PDF
+//! info, QuickTime/MP4 movie headers, audio tags) into flat `(name, value)`
+//! string pairs whose names are documented in `docs/metadata.md`.
 //!
 //! Every parser here reads outside input, so every parser is bounded:
 //! at most [`READ_BUDGET`] bytes are read from the file (containers are
@@ -22,6 +22,7 @@ mod exif;
 mod iptc;
 mod isobmff;
 mod jpeg;
+mod makernote;
 mod pdf;
 mod png;
 mod util;
@@ -188,15 +189,17 @@ fn clean_value(v: &str) -> String {
 /// How important a field is when a record has room for only some: lower
 /// is kept first. Capture time, place and device come first.
 pub fn importance(name: &str) -> u8 {
-    const TOP: [&str; 12] = [
+    const TOP: [&str; 14] = [
         "exif.datetime-original",
         "gps.latitude",
         "gps.longitude",
         "media.created",
         "media.location",
+        "makernote.datetime-original",
         "exif.make",
         "exif.model",
         "exif.serial",
+        "makernote.serial",
         "media.make",
         "media.model",
         "exif.datetime-digitized",
@@ -207,7 +210,7 @@ pub fn importance(name: &str) -> u8 {
     }
     let family = name.split('.').next().unwrap_or("");
     match family {
-        "exif" | "gps" | "media" => 20,
+        "exif" | "gps" | "media" | "makernote" => 20,
         "image" | "audio" | "pdf" => 30,
         "xmp" | "iptc" => 40,
         _ => 50,
