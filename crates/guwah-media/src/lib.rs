@@ -12,6 +12,11 @@
 //! at [`INFLATE_LIMIT`]. Nothing panics: a file that cannot be parsed gives
 //! warnings and whatever fields were read before the problem. A file that
 //! cannot be parsed is still evidence; the caller seals it regardless.
+//!
+//! Should a parser panic all the same (a bug), [`extract`] catches it and
+//! returns a warning with the fields read so far: no file takes an ingest
+//! down. Time is bounded by the read budget and the caps above, so no
+//! deadline is needed.
 
 #![forbid(unsafe_code)]
 
@@ -221,27 +226,29 @@ pub fn importance(name: &str) -> u8 {
 /// `sniff_media_type` gives it); `len` the file's length. Never panics;
 /// reads at most [`READ_BUDGET`] bytes; problems become warnings.
 pub fn extract(media_type: &str, file: &mut (impl Read + Seek), len: u64) -> Extracted {
-    let mut src = Src::new(file, len);
     let mut out = Out::default();
     if len == 0 {
         out.warn("empty file: no metadata");
     } else {
-        let kind = match Kind::of(media_type) {
-            Some(k) => Some(k),
-            None => src.read_upto(0, 16).ok().and_then(|h| Kind::sniff(&h)),
-        };
-        match kind {
-            Some(Kind::Jpeg) => jpeg::parse(&mut src, &mut out),
-            Some(Kind::Png) => png::parse(&mut src, &mut out),
-            Some(Kind::Webp) => webp::parse(&mut src, &mut out),
-            Some(Kind::Tiff) => exif::parse_tiff_file(&mut src, &mut out),
-            Some(Kind::Bmff) => isobmff::parse(&mut src, &mut out),
-            Some(Kind::Pdf) => pdf::parse(&mut src, &mut out),
-            Some(Kind::Mp3) => audio::parse_mp3(&mut src, &mut out),
-            Some(Kind::Wav) => audio::parse_wav(&mut src, &mut out),
-            Some(Kind::Flac) => audio::parse_flac(&mut src, &mut out),
-            None => {}
-        }
+        guarded(&mut out, |out| {
+            let mut src = Src::new(file, len);
+            let kind = match Kind::of(media_type) {
+                Some(k) => Some(k),
+                None => src.read_upto(0, 16).ok().and_then(|h| Kind::sniff(&h)),
+            };
+            match kind {
+                Some(Kind::Jpeg) => jpeg::parse(&mut src, out),
+                Some(Kind::Png) => png::parse(&mut src, out),
+                Some(Kind::Webp) => webp::parse(&mut src, out),
+                Some(Kind::Tiff) => exif::parse_tiff_file(&mut src, out),
+                Some(Kind::Bmff) => isobmff::parse(&mut src, out),
+                Some(Kind::Pdf) => pdf::parse(&mut src, out),
+                Some(Kind::Mp3) => audio::parse_mp3(&mut src, out),
+                Some(Kind::Wav) => audio::parse_wav(&mut src, out),
+                Some(Kind::Flac) => audio::parse_flac(&mut src, out),
+                None => {}
+            }
+        });
     }
     let Out {
         mut fields,
@@ -250,6 +257,23 @@ pub fn extract(media_type: &str, file: &mut (impl Read + Seek), len: u64) -> Ext
     fields.sort_by_key(|(n, _)| importance(n));
     fields.truncate(MAX_FIELDS);
     Extracted { fields, warnings }
+}
+
+/// Run a parser, turning a panic into a warning; fields set before it stay
+/// (each was complete when set).
+fn guarded(out: &mut Out, parse: impl FnOnce(&mut Out)) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(&mut *out)));
+    if let Err(payload) = r {
+        let why = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        let why: String = why.chars().take(200).collect();
+        out.warn(format!(
+            "metadata parser crashed on this file (caught; a bug): {why}; the rest of its metadata was not read"
+        ));
+    }
 }
 
 /// [`extract`] over bytes in memory.
@@ -314,5 +338,29 @@ impl Kind {
         } else {
             return None;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_panic_is_a_warning_and_keeps_earlier_fields() {
+        let mut out = Out::default();
+        guarded(&mut out, |out| {
+            out.set("exif.make", "Canon");
+            panic!("index out of bounds at {}", 7)
+        });
+        assert_eq!(out.fields, [("exif.make".into(), "Canon".into())]);
+        assert_eq!(out.warnings.len(), 1);
+        assert!(
+            out.warnings[0].contains("crashed") && out.warnings[0].contains("bounds at 7"),
+            "{:?}",
+            out.warnings
+        );
+        let mut out = Out::default();
+        guarded(&mut out, |out| out.set("exif.model", "X"));
+        assert!(out.warnings.is_empty() && out.has("exif.model"));
     }
 }

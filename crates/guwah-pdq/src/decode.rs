@@ -13,13 +13,19 @@
 //! HEIC/HEIF and other formats without a pure-Rust decoder are reported as
 //! [`PdqError::Unsupported`]. Files beyond [`DecodeLimits`] are refused
 //! before their pixels are allocated ([`PdqError::TooLarge`]).
+//!
+//! **No decoder can take the caller down.** Every entry point decodes on a
+//! worker thread (`guard`): a decoder that panics gives
+//! [`PdqError::Panicked`], one still running after
+//! [`DecodeLimits::max_time`] is abandoned with [`PdqError::TimedOut`].
 
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
+use std::time::Duration;
 
 use image::{ImageDecoder, ImageReader, Limits};
 
-use crate::{PdqError, PdqHash, pdq};
+use crate::{PdqError, PdqHash, guard, pdq};
 
 /// Bounds on what is decoded, against decompression bombs.
 #[derive(Debug, Clone, Copy)]
@@ -28,20 +34,33 @@ pub struct DecodeLimits {
     pub max_pixels: u64,
     /// Most bytes the decoder may allocate.
     pub max_alloc: u64,
+    /// Longest one decode (and hash) may take before it is abandoned.
+    pub max_time: Duration,
 }
 
 impl Default for DecodeLimits {
-    /// 100 megapixels, 512 MiB.
+    /// 100 megapixels, 512 MiB, one minute (sound pictures at the pixel
+    /// limit decode in seconds).
     fn default() -> Self {
         DecodeLimits {
             max_pixels: 100_000_000,
             max_alloc: 512 * 1024 * 1024,
+            max_time: Duration::from_secs(60),
         }
     }
 }
 
 /// Decode an image file into packed RGB24 pixels: `(rgb, width, height)`.
+/// The bytes are copied for the decoder's thread.
 pub fn decode_rgb(bytes: &[u8], limits: DecodeLimits) -> Result<(Vec<u8>, usize, usize), PdqError> {
+    let bytes = bytes.to_vec();
+    guard::run(limits.max_time, move || decode_unguarded(&bytes, limits))
+}
+
+fn decode_unguarded(
+    bytes: &[u8],
+    limits: DecodeLimits,
+) -> Result<(Vec<u8>, usize, usize), PdqError> {
     decode_from(BufReader::new(Cursor::new(bytes)), limits)
 }
 
@@ -87,17 +106,26 @@ fn classify(e: image::ImageError, format: image::ImageFormat) -> PdqError {
     }
 }
 
-/// PDQ of an image file's bytes.
+/// PDQ of an image file's bytes (copied for the decoder's thread; see
+/// [`hash_image_vec`] to hand them over instead).
 pub fn hash_image_bytes(bytes: &[u8], limits: DecodeLimits) -> Result<PdqHash, PdqError> {
-    let (rgb, w, h) = decode_rgb(bytes, limits)?;
-    Ok(pdq::hash_rgb(&rgb, w, h))
+    hash_image_vec(bytes.to_vec(), limits)
 }
 
-/// PDQ of an image file on disk (read whole; see [`hash_image_bytes`]).
+/// PDQ of an image file's bytes, decoded and hashed on a worker thread
+/// under `limits`.
+pub fn hash_image_vec(bytes: Vec<u8>, limits: DecodeLimits) -> Result<PdqHash, PdqError> {
+    guard::run(limits.max_time, move || {
+        let (rgb, w, h) = decode_unguarded(&bytes, limits)?;
+        Ok(pdq::hash_rgb(&rgb, w, h))
+    })
+}
+
+/// PDQ of an image file on disk (read whole; see [`hash_image_vec`]).
 pub fn hash_image_file(path: &Path, limits: DecodeLimits) -> Result<PdqHash, PdqError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?.read_to_end(&mut bytes)?;
-    hash_image_bytes(&bytes, limits)
+    hash_image_vec(bytes, limits)
 }
 
 #[cfg(test)]
@@ -108,6 +136,25 @@ mod tests {
     fn garbage_is_unsupported_not_a_panic() {
         let r = hash_image_bytes(b"definitely not an image", DecodeLimits::default());
         assert!(matches!(r, Err(PdqError::Unsupported(_))), "{r:?}");
+    }
+
+    /// A valid tiled TIFF with separate colour planes: the `tiff` crate
+    /// (0.11.3) panics on it (image-rs/image-tiff#403). When a fixed
+    /// release decodes it, this should expect the pixels' hash instead.
+    #[test]
+    fn a_decoder_panic_is_an_error() {
+        let tiff = include_bytes!("../tests/data/tiled-planar.tif");
+        let r = hash_image_bytes(tiff, DecodeLimits::default());
+        match r {
+            Err(PdqError::Panicked(m)) => assert!(m.contains("assertion failed"), "{m}"),
+            other => panic!("expected a caught panic, got {other:?}"),
+        }
+        let r = decode_rgb(tiff, DecodeLimits::default());
+        assert!(matches!(r, Err(PdqError::Panicked(_))), "{r:?}");
+        // The same tiles with the planes interleaved decode.
+        let contig = include_bytes!("../tests/data/tiled-contig.tif");
+        let (_, w, h) = decode_rgb(contig, DecodeLimits::default()).expect("contig decodes");
+        assert_eq!((w, h), (96, 80));
     }
 
     #[test]

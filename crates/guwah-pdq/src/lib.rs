@@ -4,7 +4,8 @@
 //! * [`pdq`] — Meta's PDQ algorithm, bit-exact with the C++ reference on the
 //!   same pixels (see the module docs for how).
 //! * [`decode`] — image files to pixels with the `image` crate (JPEG, PNG,
-//!   GIF, WebP, TIFF, BMP), under size limits that refuse decompression bombs.
+//!   GIF, WebP, TIFF, BMP), under size limits that refuse decompression bombs,
+//!   on a worker thread with a deadline that also catches a decoder's panic.
 //! * [`video`] — frames sampled at a fixed rate by Debian's `ffmpeg`, run as a
 //!   child process with a timeout and bounded output.
 //! * [`index`] — multi-index hashing over 256-bit hashes: radius queries in
@@ -16,11 +17,13 @@
 #![deny(missing_docs)]
 
 pub mod decode;
+mod guard;
 pub mod index;
 pub mod pdq;
 pub mod video;
 
-pub use decode::{DecodeLimits, hash_image_bytes, hash_image_file};
+pub use decode::{DecodeLimits, hash_image_bytes, hash_image_file, hash_image_vec};
+pub use guard::{MAX_RUNNING, quiet_decoder_panics};
 pub use index::MihIndex;
 pub use pdq::{PdqHash, hash_luma, hash_rgb};
 pub use video::{FrameHash, VideoOptions, hash_video_file};
@@ -137,6 +140,15 @@ pub enum PdqError {
     /// The decoder rejected the file.
     #[error("image could not be decoded: {0}")]
     Decode(String),
+    /// The decoder panicked on the file (a bug in it, caught).
+    #[error("the decoder crashed on this file (caught; a decoder bug): {0}")]
+    Panicked(String),
+    /// Decoding took longer than [`DecodeLimits::max_time`]; it was abandoned.
+    #[error("decoding took longer than {} s; gave up", .0.as_secs_f64())]
+    TimedOut(std::time::Duration),
+    /// Too many earlier decodes are still running past their deadline.
+    #[error("{0} earlier image decodes are still running past their time limit; not started")]
+    Busy(usize),
     /// `ffmpeg` is not installed.
     #[error("ffmpeg is not installed (Debian package `ffmpeg`); video frames were not hashed")]
     NoFfmpeg,

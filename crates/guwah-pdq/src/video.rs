@@ -80,8 +80,23 @@ pub fn ffmpeg_available() -> bool {
 /// Largest frame side the PPM reader accepts.
 const MAX_SIDE: usize = 4096;
 
-/// Hash a video's frames sampled at `opts.fps`.
+/// Hash a video's frames sampled at `opts.fps`. ffmpeg runs in its own
+/// process under [`VideoOptions::timeout`]; a panic in our handling of its
+/// frames is caught and returned as [`PdqError::Panicked`].
 pub fn hash_video_file(path: &Path, opts: &VideoOptions) -> Result<Vec<FrameHash>, PdqError> {
+    crate::guard::catch(|| hash_video(path, opts))
+}
+
+/// Sets a flag when dropped, unwinding or not.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+fn hash_video(path: &Path, opts: &VideoOptions) -> Result<Vec<FrameHash>, PdqError> {
     let mut input = std::ffi::OsString::from("file:");
     input.push(path.as_os_str());
     let filter = format!(
@@ -141,6 +156,8 @@ pub fn hash_video_file(path: &Path, opts: &VideoOptions) -> Result<Vec<FrameHash
             }
         })
     };
+    // From here on, leaving in any way (even by a panic) stops ffmpeg.
+    let stop = SetOnDrop(done.clone());
     let mut reader = BufReader::with_capacity(1 << 20, stdout);
     let mut frames = Vec::new();
     let mut luma = Vec::new();
@@ -162,7 +179,7 @@ pub fn hash_video_file(path: &Path, opts: &VideoOptions) -> Result<Vec<FrameHash
             Err(e) => break Err(e),
         }
     };
-    done.store(true, Ordering::Release);
+    drop(stop);
     drop(reader);
     let status = watchdog.join().ok().flatten();
     let complaints = err_reader.join().unwrap_or_default();

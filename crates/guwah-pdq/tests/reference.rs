@@ -19,8 +19,14 @@ use std::process::Command;
 use guwah_pdq::decode::DecodeLimits;
 use guwah_pdq::{Hash256, hash_image_file, hash_rgb};
 
+/// `shared/fixtures` beside the checkout: the nearest ancestor of this
+/// crate holding one (the repository may be a worktree one level deeper).
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/fixtures"))
+        .find(|p| p.is_dir())
+        .expect("shared/fixtures next to the repository (see README)")
 }
 
 fn expected_rows() -> Vec<(String, Hash256)> {

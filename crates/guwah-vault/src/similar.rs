@@ -27,6 +27,10 @@
 //! [`MIN_QUALITY`] (flat or nearly blank pictures, black video frames) are
 //! kept but not matched: they would pair unrelated items.
 //!
+//! **Hostile files.** A file whose decoder fails, panics or runs past its
+//! deadline (see `guwah_pdq::decode`) stays sealed; it only gets no hash,
+//! and the add says so in a warning.
+//!
 //! This finds copies of the same picture or video and nothing else.
 
 use std::collections::{BTreeMap, HashMap};
@@ -417,8 +421,10 @@ fn hash_file(path: &Path, kind: &str, sha256_hex: &str) -> Result<Vec<StoredFram
         if hex(&Sha256::digest(&bytes)) != sha256_hex {
             return Err("the file changed after it was sealed".into());
         }
-        let h = guwah_pdq::hash_image_bytes(&bytes, DecodeLimits::default())
-            .map_err(|e| e.to_string())?;
+        // Decoded on guwah-pdq's worker thread under its limits: a decoder
+        // that panics or hangs gives an error here, and the add goes on.
+        let h =
+            guwah_pdq::hash_image_vec(bytes, DecodeLimits::default()).map_err(|e| e.to_string())?;
         return Ok(vec![StoredFrame {
             t: 0.0,
             pdq: h.hash.to_hex(),
