@@ -60,6 +60,9 @@ impl From<anyhow::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    // A decoder's panic is caught and becomes a warning naming the file;
+    // the raw panic report would read as if guwah had crashed.
+    guwah_pdq::quiet_decoder_panics();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),

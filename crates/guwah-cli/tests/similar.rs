@@ -10,9 +10,14 @@ use std::path::Path;
 use common::*;
 use serde_json::Value;
 
+/// A file of `shared/fixtures/pdq`, found from the nearest ancestor of this
+/// crate holding one (the repository may be a worktree one level deeper).
 fn fixture(p: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/pdq")
+        .ancestors()
+        .map(|a| a.join("shared/fixtures/pdq"))
+        .find(|d| d.is_dir())
+        .expect("shared/fixtures next to the repository (see README)")
         .join(p)
 }
 
