@@ -16,6 +16,10 @@ Start here:
   guwah verify                     # the fsck: exit 0 only if everything holds
 
 The passphrase comes from GUWAH_PASSPHRASE, --passphrase-file, or a prompt.
+GUWAH_PASSPHRASE is used exactly as set, every byte; a passphrase file gives
+its first line without the line ending (\n or \r\n), read up to 64 KiB. So a
+file holding secret and a line break, and GUWAH_PASSPHRASE=secret, are the
+same passphrase.
 Lose it and the vault cannot be opened: there is no recovery by design.
 
 Exit codes:
@@ -57,6 +61,24 @@ pub enum Command {
         /// example.org/evidence. Defaults to a unique random name.
         #[arg(long, value_name = "NAME")]
         origin: Option<String>,
+        /// Accept a passphrase that is easy to guess (for tests and demos only).
+        #[arg(long)]
+        allow_weak_passphrase: bool,
+    },
+    /// Change the vault's passphrase (the keys stay the same; only their sealing changes).
+    #[command(
+        after_help = "The current passphrase comes from GUWAH_PASSPHRASE, --passphrase-file or a prompt; \
+the new one from GUWAH_NEW_PASSPHRASE, --new-passphrase-file (its first line) or a prompt, asked twice. \
+A new passphrase must be hard to guess (zxcvbn strength 3 of 4) and on one line. The key file is \
+replaced atomically: a crash leaves either the old sealing or the new one, never neither."
+    )]
+    Passwd {
+        /// Read the new passphrase from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+        /// Accept a new passphrase that is easy to guess (for tests and demos only).
+        #[arg(long)]
+        allow_weak_passphrase: bool,
     },
     /// Seal files or whole folders into the vault (one checkpoint per call).
     #[command(
@@ -82,6 +104,9 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
         /// Why it is being exported (sealed in the custody event).
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Who it is for (sealed in the custody event); the local path is never sealed.
+        #[arg(long, value_name = "LABEL")]
+        to: Option<String>,
     },
     /// Add a note to an item, sealed as an `annotated` custody event.
     Annotate {

@@ -99,6 +99,7 @@ fn verify(cli: &Cli, path: &Path, original: Option<&Path>) -> Result<u8, Failure
             "attestations": atts,
             "tree": tree_json(&proof.timestamp),
             "complete": reports.iter().any(|r| r.attestation.kind() != "pending" && r.attestation.kind() != "unknown"),
+            "warnings": proof.warnings(),
         });
         if let Some((p, d)) = &digest {
             out["original"] = json!({ "path": p, "digest": ots::hex(d), "matches": matches });
@@ -128,6 +129,9 @@ fn verify(cli: &Cli, path: &Path, original: Option<&Path>) -> Result<u8, Failure
         text.push_str(
             "The block headers are not checked here: compare each merkle root with the block's.\n",
         );
+        for w in proof.warnings() {
+            text.push_str(&format!("warning: {w}\n"));
+        }
         if let Some((p, d)) = &digest {
             if matches == Some(true) {
                 text.push_str(&format!("{}: digest matches the proof\n", p.display()));

@@ -41,6 +41,10 @@ pub struct ExportArgs {
     /// Why the package is made (sealed in each `exported` custody event).
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// Who it is for, e.g. "UN OHCHR submission" (sealed in each `exported` custody event,
+    /// and so visible to everyone who receives a later package). The local path is never sealed.
+    #[arg(long, value_name = "LABEL")]
+    pub to: Option<String>,
     /// bag-info.txt Source-Organization.
     #[arg(long, value_name = "NAME")]
     pub org: Option<String>,
@@ -212,10 +216,8 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
         ids: args.ids.clone(),
         tags: args.tags.clone(),
         withhold: args.withhold.clone(),
-        destination: std::path::absolute(out)
-            .unwrap_or_else(|_| out.clone())
-            .display()
-            .to_string(),
+        recipient: args.to.clone(),
+        output: if zip { "package zip" } else { "package folder" }.into(),
         reason: args.reason.clone(),
         org: args.org.clone(),
         contact_name: args.contact_name.clone(),
@@ -510,11 +512,19 @@ pub fn disclose(cli: &Cli, args: &DiscloseArgs) -> Result<u8, Failure> {
     let vault = open(cli, true)?;
     let d = vault.disclose(&args.id, &args.field)?;
     if let Some(out) = &args.out {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(out)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, d.disclosure.as_bytes()))
+        // Private (0600, as `get --out`) and whole or not at all: the
+        // disclosure reveals the withheld value.
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        tempfile::NamedTempFile::new_in(parent)
+            .and_then(|mut tmp| {
+                std::io::Write::write_all(&mut tmp, d.disclosure.as_bytes())?;
+                tmp.as_file().sync_all()?;
+                tmp.persist_noclobber(out).map_err(|e| e.error)?;
+                Ok(())
+            })
             .map_err(|e| bad(5, format!("{}: {e}", out.display())))?;
     }
     if cli.json {

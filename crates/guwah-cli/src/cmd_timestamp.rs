@@ -25,8 +25,13 @@ when the TSA was added, at the token's own time. Tokens go to VAULT/timestamps/<
 
   guwah timestamp --add-tsa freetsa --url https://freetsa.org/tsr --root cacert.pem
   guwah timestamp                  # every configured TSA
-  guwah timestamp --tsa freetsa    # just this one")]
+  guwah timestamp --tsa freetsa    # just this one
+  guwah timestamp verify token.tsr --data file.pdf --root tsa-root.pem   # anyone's token, offline")]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct TimestampArgs {
+    /// Check a standalone token instead of stamping.
+    #[command(subcommand)]
+    pub command: Option<TimestampCommand>,
     /// Only these configured TSAs (by name; repeatable). Default: all of them.
     #[arg(long, value_name = "NAME")]
     pub tsa: Vec<String>,
@@ -42,6 +47,143 @@ pub struct TimestampArgs {
     /// List the configured TSAs and the tokens stored for the latest checkpoint.
     #[arg(long, conflicts_with = "tsa")]
     pub list: bool,
+}
+
+/// `guwah timestamp` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum TimestampCommand {
+    /// Verify an RFC 3161 token that someone else obtained, over a file, offline.
+    #[command(after_help = "\
+Checks that TOKEN (a DER TimeStampResp or TimeStampToken, e.g. a .tsr from `openssl ts -reply`) \
+is over FILE's digest (SHA-256, SHA-384 or SHA-512; SHA-1 is refused), that its CMS signature \
+holds, that the signing certificate is a TSA's (timeStamping usage) and that it chains to a --root \
+certificate at the token's own genTime. FILE is streamed, whatever its size.
+
+Exit codes: 0 the token is valid for FILE, 1 it is not (imprint, signature, chain or time), \
+3 TOKEN, FILE or a root cannot be read.")]
+    Verify {
+        /// The token file.
+        #[arg(value_name = "TOKEN")]
+        token: PathBuf,
+        /// The data the token should be over.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Trusted root certificate(s), PEM or DER; may also hold intermediates (repeatable).
+        #[arg(long, value_name = "PEMFILE", required = true)]
+        root: Vec<PathBuf>,
+    },
+}
+
+/// `guwah timestamp verify`: one token, one file, the given roots.
+fn verify_token(
+    cli: &Cli,
+    token_path: &std::path::Path,
+    data: &std::path::Path,
+    roots: &[PathBuf],
+) -> Result<u8, Failure> {
+    let bad = |p: &std::path::Path, e: &dyn std::fmt::Display| Failure {
+        code: 3,
+        message: format!("{}: {e}", crate::term::path(p)),
+    };
+    let bytes = read_at_most(token_path, MAX_TSA_RESPONSE).map_err(|e| bad(token_path, &e))?;
+    let token = guwah_tsp::Token::parse(&bytes).map_err(|e| bad(token_path, &e))?;
+    let mut trust = guwah_tsp::Trust::new();
+    for r in roots {
+        let pem = read_at_most(r, MAX_TSA_RESPONSE).map_err(|e| bad(r, &e))?;
+        trust.add_chain(&pem).map_err(|e| bad(r, &e))?;
+    }
+    let result = token.imprint_algorithm().and_then(|alg| {
+        let digest = hash_file(data, alg).map_err(|e| guwah_tsp::TspError::Malformed {
+            what: "data file",
+            why: e.to_string(),
+        });
+        match digest {
+            Ok(d) => token.verify_digest(&d, None, &trust),
+            Err(e) => Err(e),
+        }
+    });
+    if let Err(guwah_tsp::TspError::Malformed {
+        what: "data file",
+        why,
+    }) = &result
+    {
+        return Err(bad(data, why));
+    }
+    let info = &token.info;
+    if cli.json {
+        let mut v = serde_json::json!({
+            "token": token_path,
+            "data": data,
+            "gen_time": info.gen_time.to_string(),
+            "valid": result.is_ok(),
+        });
+        match &result {
+            Ok(ok) => {
+                v["tsa"] = ok.tsa.clone().into();
+                v["chain"] = ok.chain.clone().into();
+                v["policy"] = ok.policy.clone().into();
+                v["serial"] = ok.serial.clone().into();
+            }
+            Err(e) => v["error"] = e.to_string().into(),
+        }
+        print_json(&v)?;
+    } else {
+        match &result {
+            Ok(ok) => write_stdout(
+                format!(
+                    "valid: {} existed at {} (by {}; chain: {}; policy {}; serial {})\n",
+                    crate::term::path(data),
+                    ok.gen_time,
+                    crate::term::safe(&ok.tsa),
+                    crate::term::safe(&ok.chain.join(" <- ")),
+                    ok.policy,
+                    ok.serial
+                )
+                .as_bytes(),
+            )?,
+            Err(e) => write_stdout(
+                format!(
+                    "INVALID: {} for {}: {}\n",
+                    crate::term::path(token_path),
+                    crate::term::path(data),
+                    crate::term::safe(&e.to_string())
+                )
+                .as_bytes(),
+            )?,
+        }
+    }
+    Ok(if result.is_ok() { 0 } else { 1 })
+}
+
+/// A file's bytes, refusing one larger than `max` (without reading it whole).
+fn read_at_most(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut v = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut v)?;
+    if v.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than {max} bytes: not a token or certificate file"
+        )));
+    }
+    Ok(v)
+}
+
+/// Streams a file through `alg`.
+fn hash_file(path: &std::path::Path, alg: guwah_tsp::HashAlg) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = alg.hasher();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(h.finish()),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// POST a `TimeStampReq`; return the body of a 200 answer of type
@@ -89,6 +231,9 @@ pub fn post_timestamp_query(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Run `guwah timestamp`.
 pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
+    if let Some(TimestampCommand::Verify { token, data, root }) = &args.command {
+        return verify_token(cli, token, data, root);
+    }
     let vault = open(cli, false)?;
     if let Some(name) = &args.add_tsa {
         let (Some(url), Some(root)) = (&args.url, &args.root) else {

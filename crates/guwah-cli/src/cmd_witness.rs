@@ -191,21 +191,8 @@ pub fn run(cli: &Cli, cmd: &WitnessCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         WitnessCommand::Key { dir } => {
-            // Read-only: the key file, not the lock.
-            let store = WitnessStore::open(dir);
-            let vkey = match store {
-                Ok(s) => s.vkey(),
-                Err(guwah_vault::VaultError::Locked(_)) => {
-                    return Err(Failure {
-                        code: 6,
-                        message: format!(
-                            "{}: the witness is running; its key was printed by `guwah witness init` and when it started",
-                            dir.display()
-                        ),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            };
+            // The key file only, not the lock: the key is public.
+            let vkey = WitnessStore::public_key(dir)?;
             write_stdout(format!("{vkey}\n").as_bytes())?;
             Ok(0)
         }

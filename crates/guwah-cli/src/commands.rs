@@ -1,6 +1,5 @@
 //! Each subcommand: open the vault, call the library, print the result.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -8,12 +7,17 @@ use guwah_vault::{AddOptions, AddProgress, AddStatus, KdfParams, Vault, VerifyPr
 use serde::Serialize;
 
 use crate::cli::{AddArgs, Cli, Command, LogCommand};
+use crate::term::outln;
 use crate::{Failure, passphrase, progress};
 
-/// `println!` that survives a closed pipe.
+/// `println!` that survives a closed pipe, for one line of text: control
+/// and bidi-override characters in it (from file names, fields, notes) are
+/// escaped, so no value can hide or forge a line (see `term`).
 macro_rules! say {
     ($($arg:tt)*) => {
-        write_stdout(format!("{}\n", format_args!($($arg)*)).as_bytes())?
+        write_stdout(
+            format!("{}\n", crate::term::safe(&format!($($arg)*))).as_bytes(),
+        )?
     };
 }
 
@@ -62,11 +66,23 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
 /// Run one command; the exit code on success (verify may return 1).
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     match &cli.command {
-        Command::Init { origin } => init(&cli, origin.as_deref()),
+        Command::Init {
+            origin,
+            allow_weak_passphrase,
+        } => init(&cli, origin.as_deref(), *allow_weak_passphrase),
+        Command::Passwd {
+            new_passphrase_file,
+            allow_weak_passphrase,
+        } => passwd(&cli, new_passphrase_file.as_deref(), *allow_weak_passphrase),
         Command::Add(args) => add(&cli, args),
         Command::List => list(&cli),
         Command::Show { id } => show(&cli, id),
-        Command::Get { id, out, reason } => get(&cli, id, out, reason.as_deref()),
+        Command::Get {
+            id,
+            out,
+            reason,
+            to,
+        } => get(&cli, id, out, reason.as_deref(), to.as_deref()),
         Command::Annotate { id, note } => {
             let vault = open(&cli, true)?;
             let leaf = vault.annotate(id, note)?;
@@ -97,7 +113,20 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-fn init(cli: &Cli, origin: Option<&str>) -> Result<u8, Failure> {
+/// Words an attacker would try first against this vault's passphrase.
+fn guess_context(dir: &Path, origin: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .into_iter()
+        .collect();
+    if let Some(o) = origin {
+        words.extend(o.split(['/', '.']).map(str::to_owned));
+    }
+    words
+}
+
+fn init(cli: &Cli, origin: Option<&str>, allow_weak: bool) -> Result<u8, Failure> {
     let dir = vault_dir(cli)?;
     if dir.exists()
         && std::fs::read_dir(&dir)
@@ -107,6 +136,9 @@ fn init(cli: &Cli, origin: Option<&str>) -> Result<u8, Failure> {
         return Err(guwah_vault::VaultError::AlreadyExists(dir).into());
     }
     let p = passphrase::get(cli.passphrase_file.as_deref(), true)?;
+    let context = guess_context(&dir, origin);
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    passphrase::check_new(&p, &context, allow_weak)?;
     let vault = Vault::init(&dir, &p, origin, KdfParams::DEFAULT)?;
     if cli.json {
         print_json(
@@ -117,6 +149,27 @@ fn init(cli: &Cli, origin: Option<&str>) -> Result<u8, Failure> {
         say!("origin   {}", vault.origin());
         say!("log key  {}", vault.log_vkey());
         say!("Keep the passphrase safe: without it the vault cannot be opened.");
+    }
+    Ok(0)
+}
+
+fn passwd(cli: &Cli, new_file: Option<&Path>, allow_weak: bool) -> Result<u8, Failure> {
+    let dir = vault_dir(cli)?;
+    Vault::open(&dir, None)?;
+    let old = passphrase::get(cli.passphrase_file.as_deref(), false)?;
+    let vault = Vault::open(&dir, Some(&old))?;
+    let new = passphrase::get_new(new_file)?;
+    let context = guess_context(vault.root(), Some(vault.origin()));
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    passphrase::check_new(&new, &context, allow_weak)?;
+    vault.change_passphrase(&old, &new, KdfParams::DEFAULT)?;
+    if cli.json {
+        print_json(&serde_json::json!({ "vault": vault.root(), "changed": true }))?;
+    } else {
+        say!("passphrase changed for {}", vault.root().display());
+        say!(
+            "The old passphrase no longer opens this vault's key file; copies of the old key file still open with it."
+        );
     }
     Ok(0)
 }
@@ -168,7 +221,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
                 }
                 AddStatus::Existing => "existing",
             };
-            let _ = writeln!(
+            outln!(
                 out,
                 "{status} {}  {}",
                 short_id(&item.id),
@@ -176,9 +229,9 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
             );
         }
         for w in &report.warnings {
-            let _ = writeln!(out, "note     {}: {}", w.path.display(), w.message);
+            outln!(out, "note     {}: {}", w.path.display(), w.message);
         }
-        let _ = writeln!(
+        outln!(
             out,
             "sealed {new} new item(s); the log now holds {} entries",
             report.tree_size
@@ -195,13 +248,16 @@ fn list(cli: &Cli) -> Result<u8, Failure> {
         return print_json(&items).map(|_| 0);
     }
     let mut out = String::new();
-    let _ = writeln!(
+    outln!(
         out,
         "{:<16}  {:>12}  {:<24}  {:<20}  NAME",
-        "ID", "SIZE", "TYPE", "SEALED"
+        "ID",
+        "SIZE",
+        "TYPE",
+        "SEALED"
     );
     for i in &items {
-        let _ = writeln!(
+        outln!(
             out,
             "{:<16}  {:>12}  {:<24}  {:<20}  {}{}",
             short_id(&i.id),
@@ -227,18 +283,19 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
         return crate::cmd_chat::show_json(&vault, &d).map(|_| 0);
     }
     let mut out = String::new();
-    let _ = writeln!(out, "item        {}", d.id);
-    let _ = writeln!(out, "sha256      {}", d.sha256);
-    let _ = writeln!(out, "size        {} bytes", d.size);
-    let _ = writeln!(out, "media type  {}", d.media_type);
-    let _ = writeln!(out, "sealed at   {}", d.sealed_at);
-    let _ = writeln!(out, "collector   {}", d.collector);
-    let _ = writeln!(
+    outln!(out, "item        {}", d.id);
+    outln!(out, "sha256      {}", d.sha256);
+    outln!(out, "size        {} bytes", d.size);
+    outln!(out, "media type  {}", d.media_type);
+    outln!(out, "sealed at   {}", d.sealed_at);
+    outln!(out, "collector   {}", d.collector);
+    outln!(
         out,
         "log index   {} (of {} entries)",
-        d.leaf_index, d.tree_size
+        d.leaf_index,
+        d.tree_size
     );
-    let _ = writeln!(out, "metadata (each field sealed as a salted commitment):");
+    outln!(out, "metadata (each field sealed as a salted commitment):");
     let width = d
         .fields
         .iter()
@@ -252,7 +309,7 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
         } else {
             "  <- DOES NOT MATCH THE SEALED COMMITMENT"
         };
-        let _ = writeln!(
+        outln!(
             out,
             "  {:<width$} {}{mark}",
             f.name,
@@ -262,14 +319,14 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
                 .replace('\n', ", ")
         );
     }
-    let _ = writeln!(out, "custody:");
+    outln!(out, "custody:");
     for c in &d.custody {
         let details: Vec<String> = c
             .fields
             .iter()
             .map(|f| format!("{}: {}", f.name, f.value.as_deref().unwrap_or("(withheld)")))
             .collect();
-        let _ = writeln!(
+        outln!(
             out,
             "  {}  {:<11} log entry {:<6} by {}{}",
             c.at,
@@ -288,7 +345,13 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn get(cli: &Cli, id: &str, out: &Path, reason: Option<&str>) -> Result<u8, Failure> {
+fn get(
+    cli: &Cli,
+    id: &str,
+    out: &Path,
+    reason: Option<&str>,
+    to: Option<&str>,
+) -> Result<u8, Failure> {
     let vault = open(cli, true)?;
     let to_stdout = out == Path::new("-");
     let mut bar: Option<indicatif::ProgressBar> = None;
@@ -296,7 +359,7 @@ fn get(cli: &Cli, id: &str, out: &Path, reason: Option<&str>) -> Result<u8, Fail
     if size > 64 << 20 {
         bar = Some(progress::bytes_bar(cli.quiet, size, "decrypting"));
     }
-    let item = vault.get(id, (!to_stdout).then_some(out), reason, &mut |n| {
+    let item = vault.get(id, (!to_stdout).then_some(out), reason, to, &mut |n| {
         if let Some(b) = &bar {
             b.set_position(n)
         }
@@ -318,7 +381,7 @@ fn get(cli: &Cli, id: &str, out: &Path, reason: Option<&str>) -> Result<u8, Fail
             }
         );
         if to_stdout {
-            eprintln!("{msg}")
+            eprintln!("{}", crate::term::safe(&msg))
         } else {
             say!("{msg}")
         }
@@ -405,12 +468,9 @@ fn log(cli: &Cli, cmd: &LogCommand) -> Result<u8, Failure> {
             if cli.json {
                 print_json(&proof)?;
             } else {
-                say!(
-                    "leaf_index {}\ntree_size {}\nleaf_hash {}",
-                    proof.leaf_index,
-                    proof.tree_size,
-                    proof.leaf_hash
-                );
+                say!("leaf_index {}", proof.leaf_index);
+                say!("tree_size {}", proof.tree_size);
+                say!("leaf_hash {}", proof.leaf_hash);
                 for h in &proof.hashes {
                     say!("hash {h}");
                 }
@@ -424,7 +484,8 @@ fn log(cli: &Cli, cmd: &LogCommand) -> Result<u8, Failure> {
             if cli.json {
                 print_json(&proof)?;
             } else {
-                say!("old_size {}\nnew_size {}", proof.old_size, proof.new_size);
+                say!("old_size {}", proof.old_size);
+                say!("new_size {}", proof.new_size);
                 for h in &proof.hashes {
                     say!("hash {h}");
                 }

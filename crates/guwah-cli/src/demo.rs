@@ -153,7 +153,7 @@ pub fn run(dir: Option<&Path>) -> Result<u8, Failure> {
         &format!("get: decrypt the original to {}", out.display()),
     );
     fs::create_dir_all(out.parent().unwrap_or(&base)).context("cannot create the output folder")?;
-    vault.get(&first.id, Some(&out), Some("demo"), &mut |_| {})?;
+    vault.get(&first.id, Some(&out), Some("demo"), None, &mut |_| {})?;
     let same = fs::read(&out).context("cannot read the restored file")?
         == fs::read(&first.path).context("cannot read the sample")?;
     println!("    byte-identical to the original: {same}");

@@ -16,6 +16,7 @@ mod commands;
 mod demo;
 mod passphrase;
 mod progress;
+mod term;
 
 use std::process::ExitCode;
 
@@ -67,9 +68,9 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            // One line, whatever the cause.
-            let msg = f.message.replace('\n', " ");
-            eprintln!("guwah: error: {msg}");
+            // One line, whatever the cause; what it quotes from outside
+            // (paths, names, values) cannot steer the terminal.
+            eprintln!("guwah: error: {}", term::safe(&f.message));
             ExitCode::from(f.code)
         }
     }

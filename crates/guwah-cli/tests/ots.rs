@@ -87,3 +87,33 @@ fn invalid_and_unreadable_proofs_exit_3_with_one_line() {
     let out = ots(&["hello-world.txt.ots", "--file", "no-such-original"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
+
+/// A proof over SHA-1 matches both halves of a collision: it is reported,
+/// but never without saying so (regression: it matched silently).
+#[test]
+fn a_sha1_proof_matches_with_a_warning() {
+    for file in ["sha1/a", "sha1/b"] {
+        let out = ots(&["sha1/a-or-b.ots", "--file", file]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("digest matches"), "{stdout}");
+        assert!(
+            stdout.contains("warning: the file is hashed with SHA-1"),
+            "{stdout}"
+        );
+        let out = ots(&["--json", "sha1/a-or-b.ots", "--file", file]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let w = v["warnings"].as_array().unwrap();
+        assert!(
+            w.iter().any(|w| w.as_str().unwrap().contains("SHA-1")),
+            "{v}"
+        );
+    }
+    let out = ots(&["--json", "hello-world.txt.ots", "--file", "hello-world.txt"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([]),
+        "SHA-256 proofs carry none"
+    );
+}

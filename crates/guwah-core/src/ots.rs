@@ -557,6 +557,32 @@ impl DetachedTimestamp {
         collect(&self.timestamp, &mut path, &mut out);
         out
     }
+
+    /// What weakens the proof even when it matches, one line each. SHA-1
+    /// collisions are practical (chosen-prefix, 2020): if the file is hashed
+    /// with SHA-1, two different files can match the same proof, and a SHA-1
+    /// step on the way to an attestation lets the same happen to everything
+    /// before it. (RFC 3161 tokens over SHA-1 are refused outright; an
+    /// OpenTimestamps proof is still reported, with this warning.)
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.file_hash == HashOp::Sha1 {
+            out.push(
+                "the file is hashed with SHA-1, for which collisions are practical: a second, different file can match this proof".to_string(),
+            );
+        }
+        let inner = self
+            .attestations()
+            .iter()
+            .filter(|a| a.path.contains(&Op::Hash(HashOp::Sha1)))
+            .count();
+        if inner > 0 {
+            out.push(format!(
+                "{inner} attestation(s) are reached through a SHA-1 step, for which collisions are practical: they do not bind the file alone"
+            ));
+        }
+        out
+    }
 }
 
 fn collect(t: &Timestamp, path: &mut Vec<Op>, out: &mut Vec<AttestationReport>) {

@@ -71,6 +71,31 @@ fn partial_of(dest: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Creates `dir` and its missing parents as private folders (0700): a
+/// package holds plaintext originals and disclosed values, for its owner to
+/// share on purpose, not for every account on the machine.
+fn private_dirs(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Creates a private file (0600, whatever the umask); `new`: refusing one
+/// that exists, else replacing it.
+fn private_file(path: &Path, new: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).mode(0o600);
+    if new {
+        o.create_new(true);
+    } else {
+        o.create(true).truncate(true);
+    }
+    o.open(path)
+}
+
 fn disp(p: &Path) -> String {
     p.display().to_string()
 }
@@ -86,8 +111,7 @@ impl BagWriter {
         if partial.exists() {
             std::fs::remove_dir_all(&partial).map_err(|e| WriteError::Io(disp(&partial), e))?;
         }
-        std::fs::create_dir_all(partial.join("data"))
-            .map_err(|e| WriteError::Io(disp(&partial), e))?;
+        private_dirs(&partial.join("data")).map_err(|e| WriteError::Io(disp(&partial), e))?;
         Ok(Self::with(Sink::Dir {
             partial,
             dest: dest.to_path_buf(),
@@ -109,7 +133,7 @@ impl BagWriter {
             format!("{folder}/")
         };
         let partial = partial_of(dest);
-        let f = File::create(&partial).map_err(|e| WriteError::Io(disp(&partial), e))?;
+        let f = private_file(&partial, false).map_err(|e| WriteError::Io(disp(&partial), e))?;
         let zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, f));
         Ok(Self::with(Sink::Zip {
             zip,
@@ -202,9 +226,9 @@ impl BagWriter {
             Sink::Dir { partial, .. } => {
                 let p = partial.join(&full);
                 if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(full.clone(), e))?;
+                    private_dirs(parent).map_err(|e| WriteError::Io(full.clone(), e))?;
                 }
-                let f = File::create_new(&p).map_err(|e| WriteError::Io(full.clone(), e))?;
+                let f = private_file(&p, true).map_err(|e| WriteError::Io(full.clone(), e))?;
                 let mut w = BufWriter::with_capacity(1 << 20, f);
                 pump(&mut w).map_err(|e| WriteError::Io(full.clone(), e))?;
                 // Made durable once, for the whole bag, by `finish`.
@@ -248,9 +272,9 @@ impl BagWriter {
             Sink::Dir { partial, .. } => {
                 let p = partial.join(rel);
                 if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(rel.into(), e))?;
+                    private_dirs(parent).map_err(|e| WriteError::Io(rel.into(), e))?;
                 }
-                let mut f = File::create_new(&p).map_err(|e| WriteError::Io(rel.into(), e))?;
+                let mut f = private_file(&p, true).map_err(|e| WriteError::Io(rel.into(), e))?;
                 f.write_all(bytes)
                     .map_err(|e| WriteError::Io(rel.into(), e))?;
             }

@@ -66,9 +66,22 @@ pub struct FrameHash {
     pub pdq: PdqHash,
 }
 
+/// A command for ffmpeg with an environment of its own: ffmpeg parses
+/// hostile video, so it inherits nothing of guwah's (no `GUWAH_PASSPHRASE`,
+/// no credentials, no `HOME`) — only `PATH`, to find the program, and the C
+/// locale, for stable messages.
+fn ffmpeg_command(program: &std::ffi::OsStr) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear().env("LC_ALL", "C");
+    if let Some(path) = std::env::var_os("PATH") {
+        c.env("PATH", path);
+    }
+    c
+}
+
 /// Whether `ffmpeg` can be run.
 pub fn ffmpeg_available() -> bool {
-    Command::new("ffmpeg")
+    ffmpeg_command("ffmpeg".as_ref())
         .args(["-hide_banner", "-version"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -103,7 +116,7 @@ fn hash_video(path: &Path, opts: &VideoOptions) -> Result<Vec<FrameHash>, PdqErr
         "fps={}:round=up,scale=w='min(iw,1024)':h='min(ih,1024)':flags=area",
         opts.fps.max(1)
     );
-    let mut child = match Command::new(&opts.ffmpeg)
+    let mut child = match ffmpeg_command(opts.ffmpeg.as_ref())
         .args(["-nostdin", "-hide_banner", "-v", "error", "-i"])
         .arg(&input)
         .args(["-an", "-sn", "-dn", "-vf", &filter])

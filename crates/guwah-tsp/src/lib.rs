@@ -27,7 +27,7 @@ mod sig;
 
 use cert::Cert;
 use der::{Reader, malformed};
-pub use sig::HashAlg;
+pub use sig::{HashAlg, Hasher};
 
 /// The largest token or response accepted, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1 << 20;
@@ -519,18 +519,36 @@ impl Token {
         nonce: Option<&[u8]>,
         trust: &Trust,
     ) -> Result<Verified, TspError> {
+        let digest = self.imprint_algorithm()?.digest(data);
+        self.verify_digest(&digest, nonce, trust)
+    }
+
+    /// The hash of the token's message imprint; SHA-1 and unknown
+    /// algorithms are refused (SHA-1 collisions are practical).
+    pub fn imprint_algorithm(&self) -> Result<HashAlg, TspError> {
         let info = &self.info;
-        let hash = match info.hash {
-            Some(HashAlg::Sha1) | None => {
-                return Err(TspError::Unsupported(format!(
-                    "message imprint algorithm {}",
-                    info.hash
-                        .map_or(info.hash_oid.clone(), |h| h.name().to_string())
-                )));
-            }
-            Some(h) => h,
-        };
-        if hash.digest(data) != info.hashed_message {
+        match info.hash {
+            Some(HashAlg::Sha1) | None => Err(TspError::Unsupported(format!(
+                "message imprint algorithm {}",
+                info.hash
+                    .map_or(info.hash_oid.clone(), |h| h.name().to_string())
+            ))),
+            Some(h) => Ok(h),
+        }
+    }
+
+    /// [`verify`](Self::verify) given the data's digest under
+    /// [`imprint_algorithm`](Self::imprint_algorithm) (for data streamed
+    /// from a file).
+    pub fn verify_digest(
+        &self,
+        digest: &[u8],
+        nonce: Option<&[u8]>,
+        trust: &Trust,
+    ) -> Result<Verified, TspError> {
+        let info = &self.info;
+        self.imprint_algorithm()?;
+        if digest != info.hashed_message.as_slice() {
             return Err(TspError::ImprintMismatch);
         }
         if let Some(n) = nonce {

@@ -62,6 +62,16 @@ impl HashAlg {
         }
     }
 
+    /// A streaming hasher, for data too large to hold in memory.
+    pub fn hasher(self) -> Hasher {
+        Hasher(match self {
+            HashAlg::Sha1 => HasherState::Sha1(sha1::Sha1::new()),
+            HashAlg::Sha256 => HasherState::Sha256(sha2::Sha256::new()),
+            HashAlg::Sha384 => HasherState::Sha384(sha2::Sha384::new()),
+            HashAlg::Sha512 => HasherState::Sha512(sha2::Sha512::new()),
+        })
+    }
+
     /// Its usual name.
     pub fn name(self) -> &'static str {
         match self {
@@ -279,4 +289,39 @@ fn fixed<const N: usize>(r: &[u8], s: &[u8]) -> Option<Vec<u8>> {
     out[N - r.len()..N].copy_from_slice(r);
     out[2 * N - s.len()..].copy_from_slice(s);
     Some(out)
+}
+
+/// A [`HashAlg`] fed in pieces: [`update`](Hasher::update), then
+/// [`finish`](Hasher::finish).
+#[derive(Clone)]
+pub struct Hasher(HasherState);
+
+#[derive(Clone)]
+enum HasherState {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    /// Hashes more data.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.0 {
+            HasherState::Sha1(h) => h.update(data),
+            HasherState::Sha256(h) => h.update(data),
+            HasherState::Sha384(h) => h.update(data),
+            HasherState::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// The digest of everything hashed.
+    pub fn finish(self) -> Vec<u8> {
+        match self.0 {
+            HasherState::Sha1(h) => h.finalize().to_vec(),
+            HasherState::Sha256(h) => h.finalize().to_vec(),
+            HasherState::Sha384(h) => h.finalize().to_vec(),
+            HasherState::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
 }

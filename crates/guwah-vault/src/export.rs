@@ -56,8 +56,12 @@ pub struct ExportOptions {
     pub tags: Vec<String>,
     /// Field names to leave out (of items and of their events).
     pub withhold: Vec<String>,
-    /// Where the package goes, as sealed in each `exported` event.
-    pub destination: String,
+    /// Who the package is for (`--to`), sealed in each `exported` event;
+    /// never a local path (see [`handover_values`]).
+    pub recipient: Option<String>,
+    /// What the package is written as, sealed as the event's `output`
+    /// field: `package folder` or `package zip`.
+    pub output: String,
     /// Why (sealed in each `exported` event).
     pub reason: Option<String>,
     /// `Source-Organization`.
@@ -420,10 +424,11 @@ impl Vault {
         let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
         let rows = self.export_rows(opts, size)?;
         // 1. The custody events, sealed before anything leaves the vault.
-        let mut values = vec![("destination".to_string(), opts.destination.clone())];
-        if let Some(r) = &opts.reason {
-            values.push(("reason".into(), r.clone()));
-        }
+        let values = handover_values(
+            &opts.output,
+            opts.recipient.as_deref(),
+            opts.reason.as_deref(),
+        )?;
         let batch: Vec<(&EntryRow, Vec<(String, String)>)> =
             rows.iter().map(|r| (r, values.clone())).collect();
         let head = self.append_events(&batch, Action::Exported, head.as_ref())?;
@@ -750,6 +755,36 @@ impl Vault {
             disclosure: String::from_utf8_lossy(&d.encode()).into_owned(),
         })
     }
+}
+
+/// The fields of an `exported` event: what kind of output it went to
+/// (`output`: `file`, `standard output`, `package folder`, `package zip`),
+/// and the `recipient` and `reason` the user chose, each a single line of
+/// at most 1 KiB — never a local path. Events sealed before this held a
+/// `destination` field with the path; they stay as they are, and an export
+/// can withhold that field. (`output` is also what keeps two exports of an
+/// item in the same second distinct records: every field's commitment is
+/// salted.)
+pub(crate) fn handover_values(
+    output: &str,
+    recipient: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Vec<(String, String)>, VaultError> {
+    let mut values = vec![("output".to_string(), output.to_string())];
+    for (flag, name, v) in [
+        ("--to", "recipient", recipient),
+        ("--reason", "reason", reason),
+    ] {
+        let Some(v) = v else { continue };
+        if v.trim().is_empty() || v.len() > 1024 || v.contains(['\n', '\r']) {
+            return Err(VaultError::BadArgument {
+                what: format!("{flag} {v:?}"),
+                why: "must be one non-empty line of at most 1 KiB".into(),
+            });
+        }
+        values.push((name.to_string(), v.to_string()));
+    }
+    Ok(values)
 }
 
 #[cfg(test)]

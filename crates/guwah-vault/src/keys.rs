@@ -79,6 +79,26 @@ impl VaultKeys {
         Self::from_secrets(origin, &secrets)
     }
 
+    /// The same secrets sealed under a new passphrase: `sealed` is opened
+    /// with `old` (refused as a wrong passphrase otherwise) and sealed again
+    /// with `new` and fresh Argon2id salt.
+    pub fn reseal(
+        old: &[u8],
+        new: &[u8],
+        sealed: &[u8],
+        params: KdfParams,
+        key_file: &std::path::Path,
+    ) -> Result<Vec<u8>, VaultError> {
+        let secrets = crypto::open_with_passphrase(old, sealed).map_err(|e| match e {
+            crypto::KeyfileError::WrongPassphrase => VaultError::WrongPassphrase(key_file.into()),
+            other => VaultError::damaged(key_file.display().to_string(), other.to_string()),
+        })?;
+        crypto::seal_with_passphrase(new, &secrets, params).map_err(|e| VaultError::BadArgument {
+            what: "new passphrase".into(),
+            why: e.to_string(),
+        })
+    }
+
     fn from_secrets(origin: &str, secrets: &[u8]) -> Result<Self, VaultError> {
         let body = secrets
             .strip_prefix(SECRETS_MAGIC)

@@ -332,6 +332,31 @@ impl Vault {
         })
     }
 
+    /// Seal the vault's keys under a new passphrase, under the writer lock.
+    /// The key file is replaced atomically (temp file, fsync, rename): a
+    /// crash leaves the old sealing or the new one. The keys themselves,
+    /// and so every blob, record and signature, stay the same.
+    pub fn change_passphrase(
+        &self,
+        old: &[u8],
+        new: &[u8],
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
+        let (_lock, _) = self.lock_for_write()?;
+        let key_path = self.root.join(KEY_FILE);
+        let sealed = fs::read(&key_path).map_err(VaultError::io(&key_path))?;
+        let resealed = VaultKeys::reseal(old, new, &sealed, kdf, &key_path)?;
+        // Check the new sealing opens to the same keys before it replaces the old.
+        let keys = VaultKeys::unlock(&self.origin, new, &resealed, &key_path)?;
+        if keys.log_verifier().to_vkey() != self.log_key.to_vkey() {
+            return Err(VaultError::damaged(
+                key_path.display().to_string(),
+                "the resealed keys differ from the vault's",
+            ));
+        }
+        write_durable(&key_path, &resealed)
+    }
+
     /// The vault folder.
     pub fn root(&self) -> &Path {
         &self.root
@@ -639,12 +664,16 @@ impl Vault {
     }
 
     /// Write an item's original bytes to `out` (or to `out` = stdout when
-    /// `None`), after sealing an `exported` custody event.
+    /// `None`), after sealing an `exported` custody event. The event holds
+    /// the `recipient` and `reason` the user gave, never the local path:
+    /// events travel in packages to strangers, and a path names the
+    /// documenter's account and folders.
     pub fn get(
         &self,
         id: &str,
         out: Option<&Path>,
         reason: Option<&str>,
+        recipient: Option<&str>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ItemRecord, VaultError> {
         let keys = self.keys()?;
@@ -671,13 +700,15 @@ impl Vault {
         let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
         let (_, record) = self.record_of(&row, size)?;
         let item = Self::item_record(&record, &row)?;
-        let mut values = vec![(
-            "destination".to_string(),
-            out.map_or("standard output".into(), |p| p.display().to_string()),
-        )];
-        if let Some(r) = reason {
-            values.push(("reason".into(), r.into()));
-        }
+        let values = crate::export::handover_values(
+            if out.is_some() {
+                "file"
+            } else {
+                "standard output"
+            },
+            recipient,
+            reason,
+        )?;
         // The custody event is sealed first: an export may fail after it, but
         // no export ever happens without one.
         self.append_event(&row, Action::Exported, &values, head.as_ref())?;

@@ -213,6 +213,19 @@ impl WitnessStore {
         Ok(origin)
     }
 
+    /// The witness's public key (vkey, type 0x04), read from its key file
+    /// without taking the lock: it is public, and printable while the
+    /// witness runs.
+    pub fn public_key(dir: &Path) -> Result<String, VaultError> {
+        if !dir.join(KEY_FILE).exists() {
+            return Err(bad(
+                &dir.display().to_string(),
+                "not a witness folder (no witness.key); create one with `guwah witness init`",
+            ));
+        }
+        Ok(read_key(dir)?.verifier().to_vkey())
+    }
+
     /// The configured logs.
     pub fn logs(dir: &Path) -> Result<Vec<WitnessedLog>, VaultError> {
         Ok(read_logs(dir)?.logs)
