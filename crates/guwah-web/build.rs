@@ -113,32 +113,67 @@ fn main() {
     fs::write(out_dir.join("verify.html"), html).expect("write verify.html");
 }
 
-/// Fails the build, naming the fix, if the wasm32 standard library is missing.
+/// Makes sure the wasm32 standard library is there: if it is missing and
+/// the toolchain is rustup's, adds it (`rustup target add`, the same
+/// download rustup makes for any toolchain component), so that README's
+/// first command works on a machine that has only its host target. Fails
+/// the build, naming the fix, if that is not possible.
 fn check_target_installed(rustc: &Path) {
-    let sysroot = Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let Some(sysroot) = sysroot else {
-        panic!("could not ask {} for its sysroot", rustc.display());
-    };
-    let lib = sysroot.join("lib/rustlib").join(WASM_TARGET).join("lib");
-    let found = fs::read_dir(&lib)
+    if wasm_std_present(rustc) {
+        return;
+    }
+    // Under rustup, RUSTUP_TOOLCHAIN names the toolchain this build runs on.
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", WASM_TARGET]);
+    if let Some(tc) = env::var_os("RUSTUP_TOOLCHAIN") {
+        add.arg("--toolchain").arg(tc);
+    }
+    match add.output() {
+        Ok(o) if o.status.success() && wasm_std_present(rustc) => {
+            println!(
+                "cargo::warning=installed the Rust target {WASM_TARGET} (rustup target add) for the browser verifier"
+            );
+        }
+        Ok(o) => panic!(
+            "\n\nguwah-web embeds the browser verifier (guwah-wasm), which needs the Rust target \
+             {WASM_TARGET}; `rustup target add {WASM_TARGET}` failed ({}):\n{}\n",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(_) => missing_target(rustc),
+    }
+}
+
+/// Whether the toolchain of `rustc` has the wasm32 standard library.
+fn wasm_std_present(rustc: &Path) -> bool {
+    let lib = sysroot(rustc).join("lib/rustlib").join(WASM_TARGET).join("lib");
+    fs::read_dir(&lib)
         .map(|d| {
             d.flatten()
                 .any(|e| e.file_name().to_string_lossy().starts_with("libcore"))
         })
-        .unwrap_or(false);
-    if !found {
-        panic!(
-            "\n\nguwah-web embeds the browser verifier (guwah-wasm), which needs the Rust target \
-             {WASM_TARGET}, not installed for this toolchain ({}).\nInstall it with:\n\n    \
-             rustup target add {WASM_TARGET}\n\n",
-            sysroot.display()
-        );
-    }
+        .unwrap_or(false)
+}
+
+fn sysroot(rustc: &Path) -> PathBuf {
+    Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or_else(|| panic!("could not ask {} for its sysroot", rustc.display()))
+}
+
+/// Fails the build, naming the fix (no rustup to add the target with).
+fn missing_target(rustc: &Path) -> ! {
+    panic!(
+        "\n\nguwah-web embeds the browser verifier (guwah-wasm), which needs the Rust target \
+         {WASM_TARGET}, not installed for this toolchain ({}), and there is no rustup to add it.\n\
+         Install the wasm32 standard library for this toolchain (with rustup: \
+         rustup target add {WASM_TARGET}).\n\n",
+        sysroot(rustc).display()
+    );
 }
 
 /// Standard base64 with padding (RFC 4648 §4).
