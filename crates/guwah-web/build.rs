@@ -146,7 +146,10 @@ fn check_target_installed(rustc: &Path) {
 
 /// Whether the toolchain of `rustc` has the wasm32 standard library.
 fn wasm_std_present(rustc: &Path) -> bool {
-    let lib = sysroot(rustc).join("lib/rustlib").join(WASM_TARGET).join("lib");
+    let lib = sysroot(rustc)
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .join("lib");
     fs::read_dir(&lib)
         .map(|d| {
             d.flatten()
