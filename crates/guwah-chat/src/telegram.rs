@@ -2,8 +2,9 @@
 //! "Export Telegram data" with the JSON format).
 //!
 //! A single chat is `{"name", "type", "id", "messages": [...]}`; a full
-//! export holds them under `{"chats": {"list": [...]}}` (each message then
-//! carries its chat's name in [`Message::chat`]). Each message has `type`
+//! export holds them under `{"chats": {"list": [...]}}`, or a bare
+//! `{"chats": [...]}` (each message then carries its chat's name in
+//! [`Message::chat`]). Each message has `type`
 //! (`message` or `service`), `date` (the exporting computer's local time,
 //! `YYYY-MM-DDTHH:MM:SS`), `date_unixtime` (seconds, as a string), `from`
 //! and `from_id` (`actor` and `actor_id` on service messages), `text` as a
@@ -162,6 +163,17 @@ impl Ctx<'_> {
     }
 }
 
+/// The chats of a full export: `{"chats": {"list": [...]}}` as Telegram
+/// Desktop writes it, or a bare `{"chats": [...]}` as some tools and older
+/// exports do.
+fn chat_list(root: &serde_json::Map<String, Value>) -> Option<&Vec<Value>> {
+    match root.get("chats")? {
+        Value::Array(list) => Some(list),
+        Value::Object(chats) => chats.get("list")?.as_array(),
+        _ => None,
+    }
+}
+
 /// Parse a Telegram Desktop `result.json`.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Conversation, ChatError> {
     if bytes.len() as u64 > limits.max_file {
@@ -189,7 +201,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Conversation, ChatError> {
     if root.get("messages").is_some_and(Value::is_array) {
         title = string_of(root.get("name")).map(|s| one_line(&s));
         ctx.chat(&root, None);
-    } else if let Some(Value::Array(list)) = root.get("chats").and_then(|c| c.get("list")) {
+    } else if let Some(list) = chat_list(&root) {
         let chats: Vec<&serde_json::Map<String, Value>> =
             list.iter().filter_map(Value::as_object).collect();
         title = Some(format!("Telegram export of {} chat(s)", chats.len()));
@@ -274,10 +286,40 @@ mod tests {
         assert_eq!(c.messages.len(), 2);
         assert_eq!(c.messages[0].chat.as_deref(), Some("A"));
         assert_eq!(c.messages[1].chat.as_deref(), Some("2"));
-        for bad in ["", "[]", "{", "{\"messages\":3}", "nul"] {
+        for bad in [
+            "",
+            "[]",
+            "{",
+            "{\"messages\":3}",
+            "nul",
+            "{\"chats\":3}",
+            "{\"chats\":{\"list\":{}}}",
+        ] {
             assert!(parse(bad.as_bytes(), &Limits::default()).is_err(), "{bad}");
         }
         let deep = "[".repeat(100_000);
         assert!(parse(deep.as_bytes(), &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn bare_chat_list() {
+        let json = r#"{"chats":[{"name":"A","id":1,"messages":[{"type":"message","from":"X","text":"hi","date":"2024-01-01T00:00:00","date_unixtime":"1704067200"}]},{"name":"B","id":2,"messages":[{"type":"message","from":"Y","text":"yo","date":"2024-01-02T00:00:00"}]}]}"#;
+        let c = parse(json.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(c.title.as_deref(), Some("Telegram export of 2 chat(s)"));
+        let got: Vec<(Option<&str>, &str, Option<&str>)> = c
+            .messages
+            .iter()
+            .map(|m| (m.chat.as_deref(), m.text.as_str(), m.time.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("A"), "hi", Some("2024-01-01T00:00:00Z")),
+                (Some("B"), "yo", Some("2024-01-02T00:00:00"))
+            ]
+        );
+        // An empty list is an export of no chats, not garbage.
+        let c = parse(br#"{"chats":[]}"#, &Limits::default()).unwrap();
+        assert!(c.messages.is_empty());
     }
 }

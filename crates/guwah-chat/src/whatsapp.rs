@@ -8,16 +8,23 @@
 //! 31/12/2023, 21:41 - Name: text            Android, most locales
 //! 31.12.23, 21:41 - Name: text              Android, German and others
 //! 2023-12-31, 21:41 - Name: text            Android, ISO-style locales
+//! 23-12-31, 21:41 - Name: text              Android, two-digit year first
+//! 31.12.2023 klo 21.41 - Name: text         Android, Finnish (and "21.41" times elsewhere)
+//! ٣١‏/١٢‏/٢٠٢٣، ٩:٤١ م - Name: text          Android, Arabic (U+200F after numbers)
 //! [31/12/2023, 21:41:05] Name: text         iOS (seconds; U+200E before some lines)
 //! [12/31/23, 9:41:05 PM] Name: text         iOS, US
 //! 31/12/2023, 21:41 - X added Y             a system line: no "Name: "
 //! ```
 //!
-//! Date separators `/`, `.` and `-`; with or without the comma, seconds and
-//! brackets; `AM`/`PM`, `am`/`pm`, `a.m.`/`p.m.` and `a. m.`/`p. m.`; the
+//! Date separators `/`, `.` and `-`; time separators `:` and `.`; with or
+//! without the comma (or Arabic `،`), seconds and brackets; digits ASCII,
+//! Arabic-Indic (٠–٩), Persian (۰–۹) or Devanagari (०–९); `AM`/`PM`,
+//! `am`/`pm`, `a.m.`/`p.m.`, `a. m.`/`p. m.`, Arabic `ص`/`م`, Persian
+//! `ق.ظ.`/`ب.ظ.` and Hindi `पूर्वाह्न`/`अपराह्न`; the
 //! invisible U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 and U+FEFF marks
-//! real exports contain are skipped where they precede a date or surround a
-//! name (and kept in message text, which stays as written).
+//! real exports contain are skipped where they precede a date, sit between
+//! its numbers or surround a name (and kept in message text, which stays
+//! as written).
 //!
 //! Attachments: iOS `<attached: 00000012-PHOTO-2023-12-31-21-41-05.jpg>`
 //! anywhere in the text; Android `IMG-20231231-WA0001.jpg (file attached)`
@@ -26,287 +33,30 @@
 //! the export was made without media: nothing to attach, counted in a
 //! warning.
 //!
-//! **Day or month first?** The export does not say; it is decided once per
-//! export by scanning every date: (1) a four-digit first number means
-//! year-month-day; (2) if some first number is above 12, it is the day; if
-//! some second number is above 12, the month comes first; (3) if both
-//! orders fit every date, the one under which the dates go backwards less
-//! often wins (exports are in time order); (4) if still tied, `.`
-//! separators and 24-hour times mean day first, and `/` with AM/PM means
-//! month first (the US convention), else day first. Cases (3) and (4) add a
-//! warning naming the guess. Two-digit years are 20xx.
+//! **Day, month or year first?** The export does not say; it is decided
+//! once per export from every date in it: the values (a number above 12
+//! is no month, one of four digits is the year), then the dates in
+//! attachment names, then time order, then convention (the rules are in
+//! `whatsapp/order.rs`). Whenever the values and attachment names leave
+//! more than one reading, a warning names the reading assumed. Two-digit
+//! years are 20xx; years outside 1970–2099 (another calendar) leave the
+//! time unparsed rather than misdated.
 //!
 //! **Times have no zone**: they are the exporting phone's local clock as it
 //! was set. They are kept as written and as a naive `YYYY-MM-DDTHH:MM:SS`.
 
+mod header;
+mod order;
+
+pub(crate) use header::header;
+use header::{Header, is_mark, is_space};
+use order::Order;
+
 use crate::{ChatError, Conversation, Kind, Limits, Message, cut, one_line};
 
-/// Invisible direction and byte-order marks real exports put around dates
-/// and names.
-fn is_mark(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-}
-
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\u{a0}' | '\u{202f}' | '\u{2009}')
-}
-
-/// The date and time that start a message line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Header<'a> {
-    /// The three numbers of the date, in the order written.
-    nums: [u32; 3],
-    /// The first number had four digits (year first).
-    year_first: bool,
-    /// The date separator.
-    sep: char,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    /// `Some(true)` for PM, `Some(false)` for AM, `None` for a 24-hour clock.
-    pm: Option<bool>,
-    /// Date and time as written.
-    time_text: &'a str,
-    /// What follows the header: `Name: text` or a system line.
-    rest: &'a str,
-}
-
-struct Cur<'a> {
-    s: &'a str,
-    i: usize,
-}
-
-impl<'a> Cur<'a> {
-    fn peek(&self) -> Option<char> {
-        self.s[self.i..].chars().next()
-    }
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.i += c.len_utf8();
-        Some(c)
-    }
-    fn eat(&mut self, c: char) -> bool {
-        if self.peek() == Some(c) {
-            self.i += c.len_utf8();
-            true
-        } else {
-            false
-        }
-    }
-    fn spaces(&mut self) -> usize {
-        let mut n = 0;
-        while self.peek().is_some_and(|c| is_space(c) || is_mark(c)) {
-            self.bump();
-            n += 1;
-        }
-        n
-    }
-    /// 1 to `max` ASCII digits.
-    fn number(&mut self, max: usize) -> Option<(u32, usize)> {
-        let start = self.i;
-        let digits = self.s[start..]
-            .bytes()
-            .take_while(u8::is_ascii_digit)
-            .count();
-        if digits == 0 || digits > max {
-            return None;
-        }
-        self.i += digits;
-        Some((self.s[start..self.i].parse().ok()?, digits))
-    }
-    fn am_pm(&mut self) -> Option<bool> {
-        let rest = &self.s[self.i..];
-        for (token, pm) in [
-            ("a. m.", false),
-            ("p. m.", true),
-            ("a.m.", false),
-            ("p.m.", true),
-            ("am", false),
-            ("pm", true),
-        ] {
-            if rest.len() >= token.len()
-                && rest.is_char_boundary(token.len())
-                && rest[..token.len()].eq_ignore_ascii_case(token)
-            {
-                // Not the start of a longer word ("amazing").
-                let after = rest[token.len()..].chars().next();
-                if after.is_some_and(char::is_alphanumeric) {
-                    continue;
-                }
-                self.i += token.len();
-                return Some(pm);
-            }
-        }
-        None
-    }
-}
-
-/// Parse the date and time a message line starts with.
-pub(crate) fn header(line: &str) -> Option<Header<'_>> {
-    let mut c = Cur { s: line, i: 0 };
-    c.spaces();
-    let bracketed = c.eat('[');
-    c.spaces();
-    let start = c.i;
-    let (n1, d1) = c.number(4)?;
-    let sep = c.bump().filter(|s| matches!(s, '/' | '.' | '-'))?;
-    let (n2, _) = c.number(2)?;
-    if !c.eat(sep) {
-        return None;
-    }
-    let (n3, d3) = c.number(4)?;
-    if d1 == 4 && d3 > 2 || d1 != 4 && d3 == 3 {
-        return None;
-    }
-    c.eat('.');
-    let comma = c.eat(',');
-    if c.spaces() == 0 && !comma {
-        return None;
-    }
-    let (hour, _) = c.number(2)?;
-    if !c.eat(':') {
-        return None;
-    }
-    let (minute, dm) = c.number(2)?;
-    let mut second = 0;
-    if c.eat(':') {
-        let (s, ds) = c.number(2)?;
-        if ds != 2 {
-            return None;
-        }
-        second = s;
-    }
-    let before_ampm = c.i;
-    c.spaces();
-    let pm = c.am_pm();
-    if pm.is_none() {
-        c.i = before_ampm;
-    }
-    let end = c.i;
-    if dm != 2 || minute > 59 || second > 59 {
-        return None;
-    }
-    match pm {
-        None if hour > 23 => return None,
-        Some(_) if hour == 0 || hour > 12 => return None,
-        _ => {}
-    }
-    if bracketed {
-        c.spaces();
-        if !c.eat(']') {
-            return None;
-        }
-        c.spaces();
-    } else {
-        c.spaces();
-        if !(c.eat('-') || c.eat('–')) {
-            return None;
-        }
-        // "- " then the rest; a bare "-" at the end of the line is a header too.
-        if c.peek().is_some() && c.spaces() == 0 {
-            return None;
-        }
-    }
-    Some(Header {
-        nums: [n1, n2, n3],
-        year_first: d1 == 4,
-        sep,
-        hour,
-        minute,
-        second,
-        pm,
-        time_text: line[start..end].trim_end_matches(|ch| is_space(ch) || is_mark(ch)),
-        rest: &line[c.i..],
-    })
-}
-
-/// Day-month order of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Order {
-    Dmy,
-    Mdy,
-    Ymd,
-}
-
-fn ymd(h: &Header<'_>, order: Order) -> Option<(i32, u32, u32)> {
-    let [a, b, c] = h.nums;
-    let year = |y: u32| if y < 100 { 2000 + y } else { y };
-    let (y, m, d) = match order {
-        Order::Ymd => (a, b, c),
-        Order::Dmy => (year(c), b, a),
-        Order::Mdy => (year(c), a, b),
-    };
-    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let y = i32::try_from(y).ok()?;
-    time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
-    Some((y, m, d))
-}
-
-fn decide_order(heads: &[Header<'_>], warnings: &mut Vec<String>) -> Order {
-    if heads.iter().all(|h| h.year_first) {
-        return Order::Ymd;
-    }
-    let fits = |o: Order| heads.iter().filter(|h| ymd(h, o).is_some()).count();
-    let (dmy, mdy) = (fits(Order::Dmy), fits(Order::Mdy));
-    if dmy != mdy {
-        let o = if dmy > mdy { Order::Dmy } else { Order::Mdy };
-        if dmy.max(mdy) < heads.len() {
-            warnings.push(format!(
-                "{} date(s) fit neither day/month/year nor month/day/year; their times are left unparsed",
-                heads.len() - dmy.max(mdy)
-            ));
-        }
-        return o;
-    }
-    let backwards = |o: Order| {
-        let mut prev = None;
-        let mut n = 0usize;
-        for h in heads {
-            if let Some(d) = ymd(h, o) {
-                if prev.is_some_and(|p| d < p) {
-                    n += 1;
-                }
-                prev = Some(d);
-            }
-        }
-        n
-    };
-    let (bd, bm) = (backwards(Order::Dmy), backwards(Order::Mdy));
-    if bd != bm {
-        let o = if bd < bm { Order::Dmy } else { Order::Mdy };
-        warnings.push(format!(
-            "day and month are ambiguous in every date of this export; assumed {} because the dates then stay in order",
-            if o == Order::Dmy { "day/month/year" } else { "month/day/year" }
-        ));
-        return o;
-    }
-    let twelve_hour = heads.iter().any(|h| h.pm.is_some());
-    let slash = heads.iter().any(|h| h.sep == '/');
-    let o = if twelve_hour && slash {
-        Order::Mdy
-    } else {
-        Order::Dmy
-    };
-    if heads.len() > 1 || heads.first().is_some_and(|h| h.nums[0] != h.nums[1]) {
-        warnings.push(format!(
-            "day and month are ambiguous in every date of this export; assumed {} ({})",
-            if o == Order::Mdy {
-                "month/day/year"
-            } else {
-                "day/month/year"
-            },
-            if o == Order::Mdy {
-                "'/' dates with AM/PM times: the US convention"
-            } else {
-                "the convention of most locales"
-            }
-        ));
-    }
-    o
-}
-
 fn naive_time(h: &Header<'_>, order: Order) -> Option<String> {
-    let (y, m, d) = ymd(h, order)?;
+    let d = order::date(h, order)?;
+    let (y, m, d) = (d.year(), u8::from(d.month()), d.day());
     let hour = match h.pm {
         None => h.hour,
         Some(false) => h.hour % 12,
@@ -411,6 +161,14 @@ struct Pending<'a> {
     text: String,
 }
 
+/// A message line split into its parts, its date not yet read.
+struct Split<'a> {
+    head: Header<'a>,
+    sender: Option<String>,
+    body: String,
+    attachment: Option<String>,
+}
+
 /// Parse a WhatsApp chat export's text. `title_hint` is the chat name when
 /// the caller knows it (from the file name).
 pub fn parse(
@@ -495,10 +253,30 @@ pub fn parse(
             limits.max_messages
         ));
     }
-    let heads: Vec<Header<'_>> = pending.iter().map(|p| p.head.clone()).collect();
-    let order = decide_order(&heads, &mut warnings);
+    // Senders and attachments first: the dates in attachment names help
+    // decide how every date of the export is read.
+    let split: Vec<Split<'_>> = pending
+        .into_iter()
+        .map(|p| {
+            let (sender, body) = split_sender(&p.text);
+            let attachment = attachment_of(&body);
+            Split {
+                head: p.head,
+                sender,
+                body,
+                attachment,
+            }
+        })
+        .collect();
+    let heads: Vec<Header<'_>> = split.iter().map(|p| p.head.clone()).collect();
+    let files: Vec<Option<time::Date>> = split
+        .iter()
+        .map(|p| p.attachment.as_deref().and_then(order::file_date))
+        .collect();
+    let order = order::decide(&heads, &files, &mut warnings);
+    drop((heads, files));
     let mut title = title_hint.map(one_line).filter(|t| !t.is_empty());
-    let mut messages = Vec::with_capacity(pending.len() + 1);
+    let mut messages = Vec::with_capacity(split.len() + 1);
     if !preamble.is_empty() {
         warnings.push("text before the first dated line was kept as a system line".into());
         messages.push(Message {
@@ -514,9 +292,9 @@ pub fn parse(
         });
     }
     let mut omitted = 0usize;
-    for p in pending {
+    for p in split {
         let h = &p.head;
-        let (sender, mut body) = split_sender(&p.text);
+        let (sender, mut body) = (p.sender, p.body);
         let bare = trim_marks(&body);
         let mut system = sender.is_none();
         if E2E.iter().any(|e| bare.starts_with(e)) {
@@ -528,7 +306,7 @@ pub fn parse(
         } else if sender.is_some()
             && sender == title
             && body.starts_with('\u{200e}')
-            && attachment_of(&body).is_none()
+            && p.attachment.is_none()
             && !OMITTED.iter().any(|o| bare.starts_with(o))
         {
             // iOS writes group events as the group "saying" them, after U+200E.
@@ -537,7 +315,7 @@ pub fn parse(
         if OMITTED.iter().any(|o| bare.starts_with(o)) {
             omitted += 1;
         }
-        let attachment = if system { None } else { attachment_of(&body) };
+        let attachment = if system { None } else { p.attachment };
         if cut(&mut body, limits.max_text) {
             long_texts += 1;
         }
@@ -680,6 +458,34 @@ mod tests {
         assert_eq!(c.messages[0].time.as_deref(), Some("2024-01-02T09:00:00"));
         let c = p("1/2/24, 09:00 - A: x\n");
         assert_eq!(c.messages[0].time.as_deref(), Some("2024-02-01T09:00:00"));
+    }
+
+    #[test]
+    fn persian_and_devanagari_digits() {
+        let c = p("۳۱/۱۲/۲۰۲۳, ۹:۴۱ ب.ظ. - Ali: سلام\n۱/۱/۲۰۲۴, ۱۰:۰۵ ق.ظ. - Sara: x\n");
+        assert_eq!(c.messages[0].time.as_deref(), Some("2023-12-31T21:41:00"));
+        assert_eq!(c.messages[0].sender.as_deref(), Some("Ali"));
+        assert_eq!(c.messages[1].time.as_deref(), Some("2024-01-01T10:05:00"));
+        let c = p("३१/१२/२३, ९:४१ अपराह्न - Asha: नमस्ते\n");
+        assert_eq!(c.messages[0].time.as_deref(), Some("2023-12-31T21:41:00"));
+        assert_eq!(c.messages[0].text, "नमस्ते");
+        // A Solar Hijri date is parsed as a message but never misdated.
+        let c = p("۱۴۰۲/۱۰/۱۰, ۲۱:۴۱ - Ali: سلام\n");
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.messages[0].time, None);
+        assert!(c.warnings.iter().any(|w| w.contains("another calendar")));
+    }
+
+    #[test]
+    fn one_order_for_the_whole_export() {
+        // "20-01-05" alone could be 20 January 2005; the other lines make
+        // the export year-first, and that holds for this line too.
+        let c = p("19-12-30, 07:22 - A: x\n19-12-31, 07:22 - A: y\n20-01-05, 07:22 - A: z\n");
+        assert_eq!(c.messages[2].time.as_deref(), Some("2020-01-05T07:22:00"));
+        // Four-digit year first, the day above 12 in the middle.
+        let c = p("2023-31-12, 21:41 - A: x\n");
+        assert_eq!(c.messages[0].time.as_deref(), Some("2023-12-31T21:41:00"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -103,6 +103,119 @@ fn european_seconds_crlf() {
     assert!(c.messages.iter().all(|m| !m.system));
 }
 
+fn times(c: &guwah_chat::Conversation) -> Vec<&str> {
+    c.messages
+        .iter()
+        .map(|m| m.time.as_deref().unwrap_or("-"))
+        .collect()
+}
+
+#[test]
+fn two_digit_year_first() {
+    // Read day-first these would be 2030-12-19 … 2001-01-20, backwards.
+    let o = export::open(
+        &data("WhatsApp Chat with Lab (year-first).txt"),
+        &Limits::default(),
+    )
+    .unwrap();
+    let c = &o.conversation;
+    assert_eq!(
+        times(c),
+        [
+            "2019-12-30T07:22:00",
+            "2019-12-30T07:22:00",
+            "2019-12-30T07:23:00",
+            "2019-12-31T18:05:00",
+            "2020-01-01T00:12:00",
+            "2020-01-02T09:30:00"
+        ]
+    );
+    assert_eq!(c.messages[3].attachment.as_deref(), Some("Sample list.pdf"));
+    // Only the time order decides it: that is a guess, and says so.
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("assumed year/month/day") && w.contains("stay in order")),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn year_first_settled_by_attachment_name() {
+    // All on one day: day-first (2003-01-24), year/month/day and
+    // year/day/month all run in order; the photo's name says 3 January.
+    let o = export::open(
+        &data("WhatsApp Chat with Archive (year-first, one day).txt"),
+        &Limits::default(),
+    )
+    .unwrap();
+    let c = &o.conversation;
+    assert_eq!(
+        times(c),
+        [
+            "2024-01-03T21:15:02",
+            "2024-01-03T21:16:40",
+            "2024-01-03T21:17:30",
+            "2024-01-03T21:18:03"
+        ]
+    );
+    assert_eq!(
+        c.messages[2].attachment.as_deref(),
+        Some("00000005-PHOTO-2024-01-03-21-17-30.jpg")
+    );
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn arabic_indic_digits() {
+    let o = export::open(
+        &data("WhatsApp Chat with Clinic (Arabic digits).txt"),
+        &Limits::default(),
+    )
+    .unwrap();
+    let c = &o.conversation;
+    assert_eq!(
+        times(c),
+        [
+            "2023-12-31T21:41:00",
+            "2023-12-31T23:58:00",
+            "2024-01-01T00:03:00",
+            "2024-01-02T08:15:00"
+        ]
+    );
+    assert_eq!(c.messages[0].sender.as_deref(), Some("أمينة مثال"));
+    assert_eq!(
+        c.messages[0].time_text,
+        "٣١\u{200f}/١٢\u{200f}/٢٠٢٣، ٩:٤١ م"
+    );
+    assert_eq!(c.messages[3].text, "الاجتماع في الساعة ١٠\nفي المكتب");
+    assert!(c.messages.iter().all(|m| !m.system));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn dotted_times() {
+    let o = export::open(
+        &data("WhatsApp Chat with Cabin (dotted times).txt"),
+        &Limits::default(),
+    )
+    .unwrap();
+    let c = &o.conversation;
+    assert_eq!(
+        times(c),
+        [
+            "2023-12-30T18:00:00",
+            "2023-12-30T18:07:00",
+            "2023-12-31T23:59:00",
+            "2024-01-01T00:01:00"
+        ]
+    );
+    assert_eq!(c.messages[1].sender.as_deref(), Some("Ville Testi"));
+    assert_eq!(c.messages[1].text, "Selvä. Tuon puita.");
+    assert_eq!(c.messages[0].time_text, "30.12.2023 klo 18.00");
+}
+
 #[test]
 fn telegram_folder() {
     let dir = data("telegram/ChatExport_2024-01-02");
@@ -153,6 +266,9 @@ fn mutations_never_panic() {
     let files = [
         data("WhatsApp Chat with Family (test).txt"),
         data("WhatsApp Chat mit Zeynep Beispiel.txt"),
+        data("WhatsApp Chat with Lab (year-first).txt"),
+        data("WhatsApp Chat with Clinic (Arabic digits).txt"),
+        data("WhatsApp Chat with Cabin (dotted times).txt"),
         data("telegram/ChatExport_2024-01-02/result.json"),
     ];
     let limits = Limits {
