@@ -600,7 +600,10 @@ fn a_bag_without_a_payload_directory_is_invalid() {
     retag(&mut b);
     let r = check(&b);
     assert_eq!(r.verdict(), bag::BagVerdict::Invalid, "{}", summary(&r));
-    assert!(has(&r.errors, "data/: missing: every bag must have a payload directory"));
+    assert!(has(
+        &r.errors,
+        "data/: missing: every bag must have a payload directory"
+    ));
     // The same bag with an empty data/ folder (which lists no file) is valid.
     let mut f = files_of(&b);
     f.payload_dir = true;
@@ -635,7 +638,10 @@ fn only_unsupported_payload_manifests_cannot_be_checked() {
     assert_eq!(check(&bad).verdict(), bag::BagVerdict::Invalid);
     // One supported payload manifest beside them: checked, as before.
     let mut ok = b.clone();
-    ok.insert("manifest-sha256.txt".into(), good()["manifest-sha256.txt"].clone());
+    ok.insert(
+        "manifest-sha256.txt".into(),
+        good()["manifest-sha256.txt"].clone(),
+    );
     retag(&mut ok);
     let r = check(&ok);
     assert_eq!(r.verdict(), bag::BagVerdict::Valid, "{}", summary(&r));
@@ -660,12 +666,20 @@ fn only_parsed_tag_files_must_be_held() {
     f.files.get_mut("extra/big.bin").unwrap().digests =
         MultiHasher::digest(&ALGS, b"other").digests;
     let r = bag::validate(&f);
-    assert!(has(&r.errors, "extra/big.bin: sha256 checksum mismatch"), "{}", summary(&r));
+    assert!(
+        has(&r.errors, "extra/big.bin: sha256 checksum mismatch"),
+        "{}",
+        summary(&r)
+    );
     // A file the validator parses must be given.
     let mut f = files_of(&b);
     f.tag_contents.remove("bag-info.txt");
     let r = bag::validate(&f);
-    assert!(has(&r.errors, "bag-info.txt: tag file contents not provided"), "{}", summary(&r));
+    assert!(
+        has(&r.errors, "bag-info.txt: tag file contents not provided"),
+        "{}",
+        summary(&r)
+    );
     for (p, parsed) in [
         ("bagit.txt", true),
         ("bag-info.txt", true),
