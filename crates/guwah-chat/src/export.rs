@@ -10,6 +10,11 @@
 //!   media are looked up under that folder.
 //! - a file: itself; media are looked up beside it.
 //!
+//! A zip must keep within its expansion budget (see
+//! [`ZipLimits::max_expansion`]): its entries may declare at most 64 MiB
+//! plus [`DEFAULT_MAX_EXPANSION`] times the zip's size, unless the caller
+//! raises or lifts the ratio ([`open_with`]) for a genuine huge export.
+//!
 //! Attachment names come from the export, which may be hostile: a name is
 //! used only if it is a safe relative path (no `..`, not absolute), and a
 //! file found on disk only if it is a regular file, not a symbolic link,
@@ -19,6 +24,8 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
+/// The zip limits and errors an export is read with.
+pub use guwah_package::zip::{DEFAULT_MAX_EXPANSION, ZipError};
 use guwah_package::zip::{ZipArchive, ZipEntry, ZipLimits};
 
 use crate::{ChatError, Conversation, Limits, whatsapp};
@@ -122,12 +129,13 @@ impl std::fmt::Debug for Attachment {
     }
 }
 
-fn zip_limits() -> ZipLimits {
+fn zip_limits(max_expansion: Option<u64>) -> ZipLimits {
     ZipLimits {
         max_entries: 1_000_000,
         max_entry_size: 16 << 30,
         max_total_size: 256 << 30,
         max_ratio: 1000,
+        max_expansion,
     }
 }
 
@@ -146,8 +154,20 @@ fn read_capped(mut r: impl Read, cap: u64, what: &Path) -> Result<Vec<u8>, ChatE
     Ok(buf)
 }
 
-/// Open the export file `path` (as [`locate`] returned it) and parse it.
+/// Open the export file `path` (as [`locate`] returned it) and parse it,
+/// a zip within the default expansion budget.
 pub fn open(path: &Path, limits: &Limits) -> Result<OpenedExport, ChatError> {
+    open_with(path, limits, Some(DEFAULT_MAX_EXPANSION))
+}
+
+/// [`open`], a zip's entries declaring at most 64 MiB plus `max_expansion`
+/// times its size (`None`: no such budget). Past it, the error
+/// ([`guwah_package::zip::ZipError::Expansion`]) names the entry.
+pub fn open_with(
+    path: &Path,
+    limits: &Limits,
+    max_expansion: Option<u64>,
+) -> Result<OpenedExport, ChatError> {
     let mut f = File::open(path).map_err(io(path))?;
     let mut magic = [0u8; 4];
     let n = f.read(&mut magic).map_err(io(path))?;
@@ -157,7 +177,7 @@ pub fn open(path: &Path, limits: &Limits) -> Result<OpenedExport, ChatError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if n == 4 && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06") {
-        let archive = ZipArchive::open(&mut f, &zip_limits())?;
+        let archive = ZipArchive::open(&mut f, &zip_limits(max_expansion))?;
         let names = archive.entries().iter().map(|e| e.name.as_str());
         let Some(chat) = pick_chat_file(names) else {
             let nested = archive

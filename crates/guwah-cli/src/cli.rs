@@ -29,7 +29,8 @@ Exit codes:
   3  bad input: a file, argument or item id that cannot be used
   4  wrong or missing passphrase
   5  the vault is damaged, or an I/O error
-  6  the vault is busy: another guwah process is writing to it";
+  6  the vault is busy: another guwah process is writing to it
+  7  bag validate: the bag cannot be checked (only manifests of unsupported algorithms)";
 
 /// The `guwah` command line.
 #[derive(Debug, Parser)]
@@ -186,6 +187,64 @@ pub struct AddArgs {
     /// When they were captured, RFC 3339 (e.g. 2024-03-01T09:30:00+08:00).
     #[arg(long, value_name = "RFC3339")]
     pub captured_at: Option<String>,
+    /// With --chat: a .zip export's entries may declare at most 64 MiB plus RATIO times the
+    /// zip's own size once decompressed (a zip-bomb guard; default 100). Raise it for a genuine
+    /// export that compresses extremely well; `unlimited` lifts it.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        value_parser = parse_max_expansion
+    )]
+    pub max_expansion: Option<MaxExpansion>,
+}
+
+/// `--max-expansion RATIO`: the expansion budget of a .zip read from a stranger.
+#[derive(Debug, Clone, Args)]
+pub struct ExpansionArgs {
+    /// A .zip's entries may declare at most 64 MiB plus RATIO times the zip's own size once
+    /// decompressed (a zip-bomb guard). Raise it for a genuine archive that compresses extremely
+    /// well; `unlimited` lifts it.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        default_value = "100",
+        value_parser = parse_max_expansion
+    )]
+    pub max_expansion: MaxExpansion,
+}
+
+/// A parsed `--max-expansion`: a ratio, or `None` for `unlimited`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxExpansion(pub Option<u64>);
+
+fn parse_max_expansion(s: &str) -> Result<MaxExpansion, String> {
+    if s.eq_ignore_ascii_case("unlimited") {
+        return Ok(MaxExpansion(None));
+    }
+    match s.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(MaxExpansion(Some(n))),
+        _ => Err(format!(
+            "{s:?} is not a ratio: give a whole number of at least 1, or `unlimited`"
+        )),
+    }
+}
+
+impl AddArgs {
+    /// The expansion ratio for a chat export (`None`: unlimited).
+    pub fn chat_max_expansion(&self) -> Option<u64> {
+        self.max_expansion
+            .map_or(Some(guwah_package::zip::DEFAULT_MAX_EXPANSION), |m| m.0)
+    }
+}
+
+impl ExpansionArgs {
+    /// Zip limits for a bag or package with this budget.
+    pub fn zip_limits(&self) -> guwah_package::zip::ZipLimits {
+        guwah_package::zip::ZipLimits {
+            max_expansion: self.max_expansion.0,
+            ..guwah_package::zip::ZipLimits::default()
+        }
+    }
 }
 
 /// `guwah log` subcommands.

@@ -1,7 +1,7 @@
 //! `guwah bag ...`: BagIt (RFC 8493) tools that work on any bag, guwah's or not.
 
 use clap::Subcommand;
-use guwah_core::bag::BagIssue;
+use guwah_core::bag::{BagIssue, BagVerdict};
 
 use crate::Failure;
 use crate::cli::Cli;
@@ -10,17 +10,24 @@ use crate::commands::{print_json, write_stdout};
 /// `guwah bag` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BagCommand {
-    /// Validate any BagIt bag (folder or .zip): exit 0 valid (warnings shown), 1 invalid, 3 unreadable.
+    /// Validate any BagIt bag (folder or .zip): exit 0 valid (warnings shown), 1 invalid, 3 unreadable,
+    /// 7 cannot be checked (its only payload manifests use algorithms guwah does not implement).
     Validate {
         /// The bag.
         path: std::path::PathBuf,
+        /// How far a .zip bag may expand (a zip-bomb guard).
+        #[command(flatten)]
+        expansion: crate::cli::ExpansionArgs,
     },
 }
+
+/// Exit code of `bag validate` for a bag that cannot be checked.
+pub const EXIT_UNCHECKABLE: u8 = 7;
 
 /// Run a `guwah bag` subcommand.
 pub fn run(cli: &Cli, cmd: &BagCommand) -> Result<u8, Failure> {
     match cmd {
-        BagCommand::Validate { path } => validate(cli, path),
+        BagCommand::Validate { path, expansion } => validate(cli, path, expansion),
     }
 }
 
@@ -30,19 +37,26 @@ fn issues_json(list: &[BagIssue]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn validate(cli: &Cli, path: &std::path::Path) -> Result<u8, Failure> {
+fn validate(
+    cli: &Cli,
+    path: &std::path::Path,
+    expansion: &crate::cli::ExpansionArgs,
+) -> Result<u8, Failure> {
     let bar = crate::progress::bytes_counter(cli.quiet, "validating");
-    let result = guwah_package::validate_path(path, &|n| bar.inc(n));
+    let result = guwah_package::validate_path(path, &expansion.zip_limits(), &|n| bar.inc(n));
     bar.finish_and_clear();
     let (report, _) = result.map_err(|e| Failure {
         code: 3,
         message: format!("{}: cannot read bag: {e}", path.display()),
     })?;
-    let valid = report.is_valid();
+    let verdict = report.verdict();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     if cli.json {
         print_json(&serde_json::json!({
             "path": path.display().to_string(),
-            "valid": valid,
+            "valid": verdict == BagVerdict::Valid,
+            "verdict": verdict.as_str(),
+            "uncheckable": report.uncheckable.as_ref().map(|i| i.what.clone()),
             "version": report.version,
             "errors": issues_json(&report.errors),
             "warnings": issues_json(&report.warnings),
@@ -57,24 +71,31 @@ fn validate(cli: &Cli, path: &std::path::Path) -> Result<u8, Failure> {
             out.push_str(&format!("warning: {w}\n"));
         }
         let version = report.version.as_deref().unwrap_or("?");
-        if valid {
-            out.push_str(&format!(
-                "{}: valid BagIt {version} bag ({} warning{})\n",
+        let (w, e) = (report.warnings.len(), report.errors.len());
+        match (verdict, &report.uncheckable) {
+            (BagVerdict::Valid, _) => out.push_str(&format!(
+                "{}: valid BagIt {version} bag ({w} warning{})\n",
                 path.display(),
-                report.warnings.len(),
-                if report.warnings.len() == 1 { "" } else { "s" }
-            ));
-        } else {
-            out.push_str(&format!(
-                "{}: INVALID bag ({} error{}, {} warning{})\n",
+                plural(w)
+            )),
+            (BagVerdict::Uncheckable, Some(why)) => out.push_str(&format!(
+                "{}: CANNOT CHECK bag: {} ({w} warning{})\n",
                 path.display(),
-                report.errors.len(),
-                if report.errors.len() == 1 { "" } else { "s" },
-                report.warnings.len(),
-                if report.warnings.len() == 1 { "" } else { "s" }
-            ));
+                why.what,
+                plural(w)
+            )),
+            _ => out.push_str(&format!(
+                "{}: INVALID bag ({e} error{}, {w} warning{})\n",
+                path.display(),
+                plural(e),
+                plural(w)
+            )),
         }
         write_stdout(out.as_bytes())?;
     }
-    Ok(if valid { 0 } else { 1 })
+    Ok(match verdict {
+        BagVerdict::Valid => 0,
+        BagVerdict::Invalid => 1,
+        BagVerdict::Uncheckable => EXIT_UNCHECKABLE,
+    })
 }

@@ -43,7 +43,8 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
         captured_at: args.captured_at.clone(),
     };
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = vault.add_chat(export, &opts, &mut |p| match p {
+    let max_expansion = args.chat_max_expansion();
+    let report = vault.add_chat_with(export, &opts, max_expansion, &mut |p| match p {
         AddProgress::Planned { bytes, .. } => {
             if bytes > 64 << 20 {
                 bar = Some(progress::bytes_bar(cli.quiet, bytes, "sealing"));

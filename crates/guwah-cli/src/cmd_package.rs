@@ -94,6 +94,9 @@ pub struct VerifyBundleArgs {
     /// A TSA root certificate (PEM or DER) anchoring the package's RFC 3161 tokens; repeatable.
     #[arg(long, value_name = "PEMFILE")]
     pub tsa_root: Vec<PathBuf>,
+    /// How far a .zip package may expand (a zip-bomb guard).
+    #[command(flatten)]
+    pub expansion: crate::cli::ExpansionArgs,
 }
 
 /// `guwah disclose` arguments.
@@ -297,6 +300,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
 fn read_package(
     path: &Path,
     quiet: bool,
+    zip: guwah_package::zip::ZipLimits,
     tags_read: &guwah_package::source::TagsRead<'_>,
 ) -> Result<guwah_core::bag::BagFiles, Failure> {
     if !path.exists() {
@@ -307,7 +311,9 @@ fn read_package(
         progress: &|n| bar.inc(n),
         tags_read,
     };
-    let read = guwah_package::read_bag_with(path, &hooks);
+    // Only what verification reads is held (guwah_core::bundle::is_read_tag_file).
+    let opts = guwah_package::ReadOptions::package().with_zip_limits(zip);
+    let read = guwah_package::read_bag_with(path, &opts, &hooks);
     bar.finish_and_clear();
     read.map(|(files, _)| files).map_err(|e| {
         bad(
@@ -425,7 +431,8 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
     // read, beside the payload hashing; the rest once every file is hashed.
     let runner = guwah_package::verify::Threads::default();
     let prepared = std::sync::Mutex::new(None);
-    let files = read_package(&args.path, cli.quiet, &|tags| {
+    let zip = args.expansion.zip_limits();
+    let files = read_package(&args.path, cli.quiet, zip, &|tags| {
         let p = bundle::prepare_bundle(tags, &trusted, &runner);
         if let Ok(mut slot) = prepared.lock() {
             *slot = Some(p);

@@ -178,6 +178,13 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
     if let Some(export) = &args.chat {
         return crate::cmd_chat::add_chat(cli, args, export);
     }
+    // (clap's `requires` does not hold beside the `paths`/`chat` conflict.)
+    if args.max_expansion.is_some() {
+        return Err(Failure {
+            code: 2,
+            message: "--max-expansion applies to a .zip chat export: use it with --chat".into(),
+        });
+    }
     let vault = open(cli, true)?;
     let opts = AddOptions {
         note: args.note.clone(),

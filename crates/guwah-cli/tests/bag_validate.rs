@@ -301,3 +301,113 @@ fn hostile_zips_are_refused_and_nothing_is_written() {
     let (code, _, err) = validate(&tmp.path().join("missing"));
     assert_eq!(code, 3, "{err}");
 }
+
+/// A minimal bag folder: `bagit.txt` and the given root files.
+fn bag_with(root: &Path, files: &[(&str, &[u8])]) {
+    std::fs::create_dir_all(root).unwrap();
+    std::fs::write(
+        root.join("bagit.txt"),
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
+    for (name, bytes) in files {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+#[test]
+fn the_payload_directory_is_required_even_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bag = tmp.path().join("bag");
+    bag_with(&bag, &[("manifest-sha256.txt", b"")]);
+    let (code, out, err) = validate(&bag);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("error: data/: missing: every bag must have a payload directory"),
+        "{out}"
+    );
+    // An empty data/ folder is a payload directory: valid.
+    std::fs::create_dir(bag.join("data")).unwrap();
+    let (code, out, err) = validate(&bag);
+    assert_eq!(code, 0, "{out}{err}");
+    // In a zip: the `data/` directory entry counts, its absence does not.
+    let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w')\n\
+        z.writestr('bag/bagit.txt', 'BagIt-Version: 1.0\\nTag-File-Character-Encoding: UTF-8\\n')\n\
+        z.writestr('bag/manifest-sha256.txt', '')\n\
+        if sys.argv[2] == 'dir': z.writestr('bag/data/', '')\nz.close()";
+    for (name, has_dir, want) in [("with.zip", "dir", 0), ("without.zip", "none", 1)] {
+        let zip = tmp.path().join(name);
+        let o = python(script, &[&zip, Path::new(has_dir)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (code, out, err) = validate(&zip);
+        assert_eq!(code, want, "{name}: {out}{err}");
+        assert_eq!(out.contains("data/: missing"), want == 1, "{name}: {out}");
+    }
+}
+
+#[test]
+fn a_bag_of_unsupported_algorithms_only_cannot_be_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bag = tmp.path().join("bag");
+    let sha3 = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
+    bag_with(
+        &bag,
+        &[
+            ("data/a.txt", b"hello\n"),
+            (
+                "manifest-sha3-256.txt",
+                format!("{sha3}  data/a.txt\n").as_bytes(),
+            ),
+            ("manifest-blake2b.txt", b"00  data/a.txt\n"),
+        ],
+    );
+    let (code, out, err) = validate(&bag);
+    assert_eq!(code, 7, "{out}{err}");
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.contains("CANNOT CHECK bag: cannot check the payload"),
+        "{out}"
+    );
+    assert!(
+        last.contains("manifest-blake2b.txt, manifest-sha3-256.txt"),
+        "{out}"
+    );
+    assert!(!out.contains("INVALID") && !out.contains("error:"), "{out}");
+    let (code, out, _) = guwah(&[
+        "--json".as_ref(),
+        "bag".as_ref(),
+        "validate".as_ref(),
+        bag.as_os_str(),
+    ]);
+    assert_eq!(code, 7);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict"], "cannot-check", "{v}");
+    assert_eq!(v["valid"], false);
+    assert!(
+        v["uncheckable"].as_str().unwrap().contains("sha3-256"),
+        "{v}"
+    );
+    // A real error besides: invalid (exit 1), not merely uncheckable.
+    std::fs::remove_dir_all(bag.join("data")).unwrap();
+    let (code, out, _) = validate(&bag);
+    assert_eq!(code, 1, "{out}");
+    // With one supported payload manifest too, the bag is checked as before.
+    bag_with(
+        &bag,
+        &[
+            ("data/a.txt", b"hello\n"),
+            (
+                "manifest-sha256.txt",
+                b"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  data/a.txt\n",
+            ),
+        ],
+    );
+    let (code, out, err) = validate(&bag);
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::write(bag.join("data/a.txt"), b"hellO\n").unwrap();
+    let (code, out, _) = validate(&bag);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("sha256 checksum mismatch"), "{out}");
+}

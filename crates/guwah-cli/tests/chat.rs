@@ -3,6 +3,7 @@
 //! people in them are fictional) and on hostile exports built here.
 
 mod common;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -366,4 +367,60 @@ fn hostile_exports_are_sealed_opaque_with_a_clear_message() {
     let o = v.run(&["add", "--chat", empty.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3), "{}", common::text(&o));
     assert_eq!(list_ids(&v).len(), cases.len());
+}
+
+#[test]
+fn an_export_past_its_expansion_budget_is_refused_and_nothing_is_written() {
+    let v = TestVault::init();
+    let photo = "00000001-PHOTO-2024-02-01-10-01-00.jpg";
+    let chat = format!(
+        "[01/02/2024, 10:00:00] A: look\n[01/02/2024, 10:01:00] A: \u{200e}<attached: {photo}>\n"
+    );
+    // A 256 MiB "photo" (random bytes, then zeros) deflated into about
+    // 300 KB: under the 1000x per-entry limit, past 64 MiB + 100 x the zip.
+    let mut rng = common::Rng::from_env("expansion_budget");
+    let big = support::deflate_zeros(&rng.bytes(50_000), 256 << 20);
+    let zip = v.work.join("WhatsApp Chat - A.zip");
+    support::write_zip(
+        &zip,
+        &[
+            ("_chat.txt", &support::deflate(chat.as_bytes())),
+            (photo, &big),
+        ],
+    );
+    let zip_size = fs::metadata(&zip).unwrap().len();
+    assert!(zip_size < 1 << 20, "{zip_size}");
+    let before = common::snapshot(&v.root, &|_| false);
+    let o = v.run(&["add", "--chat", zip.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{}", common::text(&o));
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    for want in [
+        zip.to_str().unwrap(),
+        &format!("entry {photo:?}"),
+        &format!("the archive's {zip_size} bytes"),
+        "--max-expansion RATIO",
+    ] {
+        assert!(err.contains(want), "{want:?} not in {err}");
+    }
+    assert!(
+        common::snapshot(&v.root, &|_| false) == before,
+        "the vault changed"
+    );
+    assert!(list_ids(&v).is_empty());
+    // A genuine huge export: the user raises the ratio, and it is sealed.
+    let r = json(&v.ok(&[
+        "--json",
+        "add",
+        "--chat",
+        zip.to_str().unwrap(),
+        "--max-expansion",
+        "1000",
+    ]));
+    let att = r["attachments"].as_array().unwrap();
+    assert_eq!(att.len(), 1, "{r}");
+    assert_eq!(att[0]["size"].as_u64(), Some(256 << 20));
+    // The flag only makes sense with --chat.
+    let o = v.run(&["add", &v.file("x.txt", b"x"), "--max-expansion", "5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", common::text(&o));
 }

@@ -194,8 +194,42 @@ pub struct BagFiles {
     /// Every file in the bag: path relative to the bag root, `/`-separated,
     /// as found on disk (before any percent-decoding), with its digests.
     pub files: BTreeMap<String, FileDigest>,
-    /// Full contents of every file not under `data/` (the tag files).
+    /// Full contents of the tag files (files not under `data/`) the
+    /// validator parses: at least every one [`is_parsed_tag_file`] names.
+    /// Other tag files need only their digests in `files`.
     pub tag_contents: BTreeMap<String, Vec<u8>>,
+    /// The bag has its payload directory `data/`, even an empty one. A
+    /// reader sets this when it sees the folder (or a zip's `data/` entry);
+    /// a file under `data/` in `files` counts as well.
+    pub payload_dir: bool,
+}
+
+impl BagFiles {
+    /// Whether the payload directory `data/` is present (RFC 8493 §2.1.2).
+    pub fn has_payload_dir(&self) -> bool {
+        self.payload_dir
+            || self
+                .files
+                .range::<str, _>((
+                    std::ops::Bound::Included("data/"),
+                    std::ops::Bound::Excluded("data0"),
+                ))
+                .next()
+                .is_some()
+    }
+}
+
+/// Whether [`validate`] parses this tag file (path relative to the bag
+/// root), so that a reader must hold its contents: the root-level
+/// `bagit.txt`, `bag-info.txt`, `fetch.txt`, `manifest-*.txt` and
+/// `tagmanifest-*.txt`. Any other tag file is only hashed.
+pub fn is_parsed_tag_file(path: &str) -> bool {
+    if path.contains('/') {
+        return false;
+    }
+    matches!(path, "bagit.txt" | "bag-info.txt" | "fetch.txt")
+        || ((path.starts_with("manifest-") || path.starts_with("tagmanifest-"))
+            && path.ends_with(".txt"))
 }
 
 /// One problem found in a bag: the file concerned and what is wrong.
@@ -213,6 +247,29 @@ impl fmt::Display for BagIssue {
     }
 }
 
+/// What [`validate`] concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BagVerdict {
+    /// Complete and every digest checked (warnings allowed).
+    Valid,
+    /// At least one error.
+    Invalid,
+    /// No error found, but the payload could not be checked: every payload
+    /// manifest uses an algorithm guwah does not implement.
+    Uncheckable,
+}
+
+impl BagVerdict {
+    /// `valid`, `invalid` or `cannot-check`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BagVerdict::Valid => "valid",
+            BagVerdict::Invalid => "invalid",
+            BagVerdict::Uncheckable => "cannot-check",
+        }
+    }
+}
+
 /// The outcome of [`validate`].
 #[derive(Clone, Debug, Default)]
 pub struct BagReport {
@@ -220,6 +277,9 @@ pub struct BagReport {
     pub version: Option<String>,
     /// Problems that make the bag invalid.
     pub errors: Vec<BagIssue>,
+    /// Why the payload could not be checked at all (only payload manifests
+    /// of unsupported algorithms), if so: see [`BagVerdict::Uncheckable`].
+    pub uncheckable: Option<BagIssue>,
     /// Oddities that do not make it invalid.
     pub warnings: Vec<BagIssue>,
     /// The `bag-info.txt` metadata: label as written → values in order.
@@ -227,9 +287,21 @@ pub struct BagReport {
 }
 
 impl BagReport {
-    /// True when no error was found (warnings allowed).
+    /// Valid, invalid (any error), or uncheckable (no error, but no
+    /// payload manifest guwah can check).
+    pub fn verdict(&self) -> BagVerdict {
+        if !self.errors.is_empty() {
+            BagVerdict::Invalid
+        } else if self.uncheckable.is_some() {
+            BagVerdict::Uncheckable
+        } else {
+            BagVerdict::Valid
+        }
+    }
+
+    /// True when every check ran and no error was found (warnings allowed).
     pub fn is_valid(&self) -> bool {
-        self.errors.is_empty()
+        self.verdict() == BagVerdict::Valid
     }
 
     /// The values of a `bag-info.txt` label, matched case-insensitively.
@@ -737,6 +809,12 @@ fn find<'a>(
 /// `fetch.txt`, and every file's presence and digests. Never panics.
 pub fn validate(files: &BagFiles) -> BagReport {
     let mut r = BagReport::default();
+    if !files.has_payload_dir() {
+        r.err(
+            "data/",
+            "missing: every bag must have a payload directory named data (RFC 8493 §2.1.2)",
+        );
+    }
     let Some(decl) = check_declaration(files, &mut r) else {
         return r;
     };
@@ -757,7 +835,7 @@ pub fn validate(files: &BagFiles) -> BagReport {
     let mut folded: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in files.files.keys() {
         folded.entry(fold(p)).or_default().push(p.clone());
-        if !p.starts_with("data/") && !files.tag_contents.contains_key(p) {
+        if is_parsed_tag_file(p) && !files.tag_contents.contains_key(p) {
             r.err(p, "tag file contents not provided to the validator");
         }
         if let Some(why) = path_problem(p) {
@@ -771,8 +849,12 @@ pub fn validate(files: &BagFiles) -> BagReport {
     // Manifests.
     let mut payload = Vec::new();
     let mut tag = Vec::new();
+    let mut unsupported_payload = Vec::new();
     for (is_tag, alg, name) in manifest_names(&files.tag_contents) {
         let Some(a) = Algorithm::from_name(&alg) else {
+            if !is_tag {
+                unsupported_payload.push(name.clone());
+            }
             r.warn(
                 &name,
                 format!("unsupported checksum algorithm {alg:?}: not checked"),
@@ -785,7 +867,17 @@ pub fn validate(files: &BagFiles) -> BagReport {
         let m = parse_manifest(&name, a, &text, !is_tag, v1, &mut r);
         if is_tag { tag.push(m) } else { payload.push(m) }
     }
-    if payload.is_empty() {
+    if payload.is_empty() && !unsupported_payload.is_empty() {
+        // Not proof of anything wrong: guwah just cannot check it.
+        r.uncheckable = Some(BagIssue {
+            path: ".".into(),
+            what: format!(
+                "cannot check the payload: its only payload manifests ({}) use algorithms guwah does not implement (supported: {})",
+                unsupported_payload.join(", "),
+                Algorithm::ALL.map(Algorithm::name).join(", ")
+            ),
+        });
+    } else if payload.is_empty() {
         r.err(
             ".",
             "no payload manifest (manifest-<algorithm>.txt) with a supported algorithm",

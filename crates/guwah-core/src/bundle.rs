@@ -80,6 +80,18 @@ pub fn item_dir(item: &Hash) -> String {
     format!("guwah/items/{}/", hex32(item))
 }
 
+/// Whether verifying an evidence package reads this tag file's contents
+/// (so that a reader must hold it): what [`bag::is_parsed_tag_file`]
+/// names, and `guwah/package.txt`, `guwah/checkpoint`, `guwah/keys`,
+/// everything under `guwah/timestamps/` and `guwah/items/`. Any other tag
+/// file (`REPORT.html`, unknown files) is only hashed.
+pub fn is_read_tag_file(path: &str) -> bool {
+    bag::is_parsed_tag_file(path)
+        || [PACKAGE_TXT, CHECKPOINT, KEYS].contains(&path)
+        || path.starts_with(TIMESTAMPS_DIR)
+        || path.starts_with("guwah/items/")
+}
+
 /// A malformed package tag file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {why}")]
@@ -1265,6 +1277,7 @@ pub fn finish_bundle(prepared: PreparedBundle, files: &BagFiles) -> BundleReport
     let mut failures: Vec<Failure> = bag_report
         .errors
         .iter()
+        .chain(&bag_report.uncheckable)
         .map(|issue| fail(issue.path.clone(), issue.what.clone()))
         .collect();
     failures.append(&mut r.failures);
@@ -1632,6 +1645,25 @@ mod tests {
         let back = Disclosure::parse(&d.encode()).unwrap();
         assert_eq!(back, d);
         assert!(back.reproduces());
+    }
+
+    #[test]
+    fn the_tag_files_a_verifier_reads() {
+        for (p, read) in [
+            ("bagit.txt", true),
+            ("manifest-sha256.txt", true),
+            (PACKAGE_TXT, true),
+            (CHECKPOINT, true),
+            (KEYS, true),
+            ("guwah/timestamps/checkpoint.tsr", true),
+            ("guwah/items/ab.txt", true),
+            ("guwah/items/ab/events/cd/record", true),
+            (REPORT, false),
+            ("guwah/other", false),
+            ("extra/big.bin", false),
+        ] {
+            assert_eq!(is_read_tag_file(p), read, "{p}");
+        }
     }
 
     #[test]

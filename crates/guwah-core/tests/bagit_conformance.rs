@@ -35,7 +35,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
 fn load(dir: &Path) -> BagFiles {
     let mut list = Vec::new();
     walk(dir, dir, &mut list);
-    let mut files = BagFiles::default();
+    let mut files = BagFiles {
+        payload_dir: dir.join("data").is_dir(),
+        ..BagFiles::default()
+    };
     for (rel, p) in &list {
         if !rel.starts_with("data/") {
             files
@@ -577,5 +580,117 @@ fn never_panics_on_garbage() {
             b.insert(name.into(), junk.to_vec());
             let _ = check(&b);
         }
+    }
+}
+
+// ------------------------------------------------------------- item 12
+
+#[test]
+fn a_bag_without_a_payload_directory_is_invalid() {
+    // Every payload file gone, manifests emptied to match: only data/ is missing.
+    let mut b = good();
+    b.retain(|k, _| !k.starts_with("data/"));
+    for a in ALGS {
+        b.insert(format!("manifest-{a}.txt"), Vec::new());
+    }
+    b.insert(
+        "bag-info.txt".into(),
+        bag::bag_info_text(&[("Payload-Oxum", "0.0")]).into(),
+    );
+    retag(&mut b);
+    let r = check(&b);
+    assert_eq!(r.verdict(), bag::BagVerdict::Invalid, "{}", summary(&r));
+    assert!(has(
+        &r.errors,
+        "data/: missing: every bag must have a payload directory"
+    ));
+    // The same bag with an empty data/ folder (which lists no file) is valid.
+    let mut f = files_of(&b);
+    f.payload_dir = true;
+    let r = bag::validate(&f);
+    assert!(r.is_valid(), "{}", summary(&r));
+}
+
+#[test]
+fn only_unsupported_payload_manifests_cannot_be_checked() {
+    let sha3 = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
+    let mut b = good();
+    b.remove("manifest-sha256.txt");
+    b.remove("manifest-sha512.txt");
+    b.insert(
+        "manifest-sha3-256.txt".into(),
+        format!("{sha3}  data/a.txt\n{sha3}  data/dir/b%20100%25.bin\n").into(),
+    );
+    b.insert("manifest-blake2b.txt".into(), b"00  data/a.txt\n".to_vec());
+    retag(&mut b);
+    let r = check(&b);
+    assert_eq!(r.verdict(), bag::BagVerdict::Uncheckable, "{}", summary(&r));
+    assert!(r.errors.is_empty() && !r.is_valid(), "{}", summary(&r));
+    let why = r.uncheckable.as_ref().unwrap().to_string();
+    assert!(
+        why.contains("manifest-sha3-256.txt") && why.contains("manifest-blake2b.txt"),
+        "{why}"
+    );
+    // A real error as well: invalid, not merely uncheckable.
+    let mut bad = b.clone();
+    bad.insert("bagit.txt".into(), b"BagIt-Version: 1.0\n".to_vec());
+    retag(&mut bad);
+    assert_eq!(check(&bad).verdict(), bag::BagVerdict::Invalid);
+    // One supported payload manifest beside them: checked, as before.
+    let mut ok = b.clone();
+    ok.insert(
+        "manifest-sha256.txt".into(),
+        good()["manifest-sha256.txt"].clone(),
+    );
+    retag(&mut ok);
+    let r = check(&ok);
+    assert_eq!(r.verdict(), bag::BagVerdict::Valid, "{}", summary(&r));
+    // ... and its digests really are checked.
+    let mut corrupt = ok.clone();
+    corrupt.insert("data/a.txt".into(), b"hellO\n".to_vec());
+    assert_eq!(check(&corrupt).verdict(), bag::BagVerdict::Invalid);
+}
+
+#[test]
+fn only_parsed_tag_files_must_be_held() {
+    let mut b = good();
+    b.insert("extra/big.bin".into(), vec![7; 1000]);
+    b.insert("REPORT.html".into(), b"<p>hi</p>".to_vec());
+    retag(&mut b);
+    let mut f = files_of(&b);
+    f.tag_contents.remove("extra/big.bin");
+    f.tag_contents.remove("REPORT.html");
+    let r = bag::validate(&f);
+    assert!(r.is_valid(), "{}", summary(&r));
+    // Its digest is still checked against the tag manifests.
+    f.files.get_mut("extra/big.bin").unwrap().digests =
+        MultiHasher::digest(&ALGS, b"other").digests;
+    let r = bag::validate(&f);
+    assert!(
+        has(&r.errors, "extra/big.bin: sha256 checksum mismatch"),
+        "{}",
+        summary(&r)
+    );
+    // A file the validator parses must be given.
+    let mut f = files_of(&b);
+    f.tag_contents.remove("bag-info.txt");
+    let r = bag::validate(&f);
+    assert!(
+        has(&r.errors, "bag-info.txt: tag file contents not provided"),
+        "{}",
+        summary(&r)
+    );
+    for (p, parsed) in [
+        ("bagit.txt", true),
+        ("bag-info.txt", true),
+        ("fetch.txt", true),
+        ("manifest-sha3-256.txt", true),
+        ("tagmanifest-md5.txt", true),
+        ("manifest-sha256.txt.bak", false),
+        ("x/bagit.txt", false),
+        ("guwah/package.txt", false),
+        ("REPORT.html", false),
+    ] {
+        assert_eq!(bag::is_parsed_tag_file(p), parsed, "{p}");
     }
 }

@@ -1,13 +1,19 @@
-//! Reading a bag from a folder or a zip: every file listed, tag files read
-//! whole, every file hashed once (all needed algorithms in one pass) on a
-//! small pool of threads, with progress in bytes. Nothing is ever written.
+//! Reading a bag from a folder or a zip: every file listed, every file
+//! hashed once (all needed algorithms in one pass) on a small pool of
+//! threads, with progress in bytes. Nothing is ever written.
+//!
+//! Only the tag files the caller will parse ([`ReadOptions::keep`]) are
+//! held in memory, each at most [`MAX_TAG_FILE`] bytes and
+//! [`MAX_TAG_HELD`] bytes in all; every other file is hashed as it
+//! streams by. A zip must also keep within its expansion budget
+//! ([`ZipLimits::max_expansion`]).
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use guwah_core::bag::{self, Algorithm, BagFiles, FileDigest};
@@ -16,8 +22,54 @@ use crate::hash::MultiHasher;
 
 use crate::zip::{ZipArchive, ZipError, ZipLimits};
 
-/// Largest tag file (any file outside `data/`) read into memory.
+/// Largest tag file (a file outside `data/`) that is read into memory.
 pub const MAX_TAG_FILE: u64 = 64 << 20;
+
+/// Most bytes of tag files held in memory at once, in all.
+pub const MAX_TAG_HELD: u64 = 256 << 20;
+
+/// How to read a bag: which tag files to hold, and the zip limits.
+#[derive(Clone)]
+pub struct ReadOptions<'a> {
+    /// Which tag files to hold whole (path relative to the bag root), for
+    /// the caller to parse; every other tag file is hashed as it streams
+    /// by and never kept. The files [`bag::is_parsed_tag_file`] names are
+    /// always held: the validator needs them.
+    pub keep: &'a (dyn Fn(&str) -> bool + Sync),
+    /// Limits on a zip (ignored for a folder).
+    pub zip: ZipLimits,
+}
+
+impl ReadOptions<'static> {
+    /// What BagIt validation needs: [`bag::is_parsed_tag_file`].
+    pub fn bagit() -> Self {
+        ReadOptions {
+            keep: &bag::is_parsed_tag_file,
+            zip: ZipLimits::default(),
+        }
+    }
+
+    /// What verifying an evidence package needs:
+    /// [`guwah_core::bundle::is_read_tag_file`].
+    pub fn package() -> Self {
+        ReadOptions {
+            keep: &guwah_core::bundle::is_read_tag_file,
+            zip: ZipLimits::default(),
+        }
+    }
+}
+
+impl<'a> ReadOptions<'a> {
+    /// The same, with these zip limits.
+    pub fn with_zip_limits(mut self, zip: ZipLimits) -> Self {
+        self.zip = zip;
+        self
+    }
+
+    fn keeps(&self, rel: &str) -> bool {
+        bag::is_parsed_tag_file(rel) || (self.keep)(rel)
+    }
+}
 
 /// What can go wrong reading a bag.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +80,17 @@ pub enum SourceError {
     /// A file the bag must not contain (symlink, special file, bad name).
     #[error("{0}: {1}")]
     Refused(String, String),
-    /// A tag file larger than [`MAX_TAG_FILE`].
-    #[error("{0}: tag file of {1} bytes is larger than the {MAX_TAG_FILE}-byte limit")]
+    /// A tag file to be read whole that is larger than [`MAX_TAG_FILE`].
+    #[error(
+        "{0}: tag file of {1} bytes is larger than the {MAX_TAG_FILE}-byte limit for a tag file that is read whole"
+    )]
     TagTooLarge(String, u64),
+    /// Holding this tag file would take the tag files held in memory past
+    /// [`MAX_TAG_HELD`] bytes in all (the bytes they would come to).
+    #[error(
+        "{0}: with this tag file the tag files read whole come to {1} bytes, more than the {MAX_TAG_HELD}-byte limit in all"
+    )]
+    TagsTooLarge(String, u64),
     /// The zip is unreadable, corrupt or refused.
     #[error(transparent)]
     Zip(#[from] ZipError),
@@ -61,10 +121,17 @@ pub enum BagSource {
 impl BagSource {
     /// Reads one file of the bag (path relative to the bag root), up to `max` bytes.
     pub fn read_file(&self, rel: &str, max: u64) -> Result<Vec<u8>, SourceError> {
+        self.read_held(rel, max, &Held::new(u64::MAX))
+    }
+
+    /// Reads one tag file whole, up to `max` bytes, counting its bytes
+    /// against `held` before they are read.
+    fn read_held(&self, rel: &str, max: u64, held: &Held) -> Result<Vec<u8>, SourceError> {
         let (mut r, size) = self.open_sized(rel, false)?;
         if size > max {
             return Err(SourceError::TagTooLarge(rel.into(), size));
         }
+        held.take(rel, size)?;
         // The declared size is only a hint: read at most one byte more.
         let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         (&mut r)
@@ -74,6 +141,8 @@ impl BagSource {
         if v.len() as u64 > max {
             return Err(SourceError::TagTooLarge(rel.into(), v.len() as u64));
         }
+        // A folder's file may have grown since its size was taken.
+        held.take(rel, (v.len() as u64).saturating_sub(size))?;
         Ok(v)
     }
 
@@ -164,22 +233,51 @@ impl BagSource {
     }
 }
 
-/// Reads a bag folder or a zip, by the path's type.
+/// The tag bytes held in memory so far, against a limit.
+struct Held {
+    bytes: AtomicU64,
+    limit: u64,
+}
+
+impl Held {
+    fn new(limit: u64) -> Self {
+        Held {
+            bytes: AtomicU64::new(0),
+            limit,
+        }
+    }
+
+    /// Counts `n` more bytes for the tag file `rel`; refuses past the limit.
+    fn take(&self, rel: &str, n: u64) -> Result<(), SourceError> {
+        let total = self.bytes.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        if total > self.limit {
+            return Err(SourceError::TagsTooLarge(rel.into(), total));
+        }
+        Ok(())
+    }
+}
+
+/// Reads a bag folder or a zip, by the path's type, holding the tag files
+/// BagIt validation parses ([`ReadOptions::bagit`]).
 pub fn read_bag(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    read_bag_with(path, &Hooks::progress_only(progress))
+    read_bag_with(path, &ReadOptions::bagit(), &Hooks::progress_only(progress))
 }
 
-/// [`read_bag`], telling `hooks` as it goes.
-pub fn read_bag_with(path: &Path, hooks: &Hooks<'_>) -> Result<(BagFiles, BagSource), SourceError> {
+/// [`read_bag`] with these options, telling `hooks` as it goes.
+pub fn read_bag_with(
+    path: &Path,
+    opts: &ReadOptions<'_>,
+    hooks: &Hooks<'_>,
+) -> Result<(BagFiles, BagSource), SourceError> {
     let meta =
         std::fs::metadata(path).map_err(|e| SourceError::Io(path.display().to_string(), e))?;
     if meta.is_dir() {
-        dir_with(path, hooks)
+        dir_with(path, opts, hooks)
     } else if meta.is_file() {
-        zip_with(path, &ZipLimits::default(), hooks)
+        zip_with(path, opts, hooks)
     } else {
         Err(SourceError::NotABag(path.display().to_string()))
     }
@@ -270,31 +368,41 @@ struct Plan {
 }
 
 /// Reads a bag folder: lists every file (refusing symlinks and special
-/// files), reads tag files whole, and hashes every file once.
+/// files), holds the tag files BagIt validation parses, and hashes every
+/// file once.
 pub fn read_bag_dir(
     root: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    dir_with(root, &Hooks::progress_only(progress))
+    dir_with(root, &ReadOptions::bagit(), &Hooks::progress_only(progress))
 }
 
-fn dir_with(root: &Path, hooks: &Hooks<'_>) -> Result<(BagFiles, BagSource), SourceError> {
+fn dir_with(
+    root: &Path,
+    opts: &ReadOptions<'_>,
+    hooks: &Hooks<'_>,
+) -> Result<(BagFiles, BagSource), SourceError> {
     let source = BagSource::Dir {
         root: root.to_path_buf(),
     };
     let mut files = BagFiles::default();
     let mut plan = Plan::default();
+    let held = Held::new(MAX_TAG_HELD);
     for (rel, kind) in list_dir(root, "")? {
         match kind {
-            Kind::Dir if rel == "data" => walk_sized(root, &rel, &mut plan.payload)?,
+            Kind::Dir if rel == "data" => {
+                files.payload_dir = true;
+                walk_sized(root, &rel, &mut plan.payload)?
+            }
             Kind::Dir => plan.tag_dirs.push(rel),
-            Kind::File => {
-                let bytes = source.read_file(&rel, MAX_TAG_FILE)?;
+            Kind::File if opts.keeps(&rel) => {
+                let bytes = source.read_held(&rel, MAX_TAG_FILE, &held)?;
                 files.tag_contents.insert(rel, bytes);
             }
+            Kind::File => plan.tags.push(rel),
         }
     }
-    hash_all(&mut files, plan, &source, hooks)?;
+    hash_all(&mut files, plan, &source, opts, &held, hooks)?;
     Ok((files, source))
 }
 
@@ -305,15 +413,16 @@ pub fn read_bag_zip(
     limits: &ZipLimits,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    zip_with(path, limits, &Hooks::progress_only(progress))
+    let opts = ReadOptions::bagit().with_zip_limits(limits.clone());
+    zip_with(path, &opts, &Hooks::progress_only(progress))
 }
 
 fn zip_with(
     path: &Path,
-    limits: &ZipLimits,
+    opts: &ReadOptions<'_>,
     hooks: &Hooks<'_>,
 ) -> Result<(BagFiles, BagSource), SourceError> {
-    let archive = ZipArchive::open_path(path, limits)?;
+    let archive = ZipArchive::open_path(path, &opts.zip)?;
     let names: Vec<&str> = archive.entries().iter().map(|e| e.name.as_str()).collect();
     let prefix = if names.contains(&"bagit.txt") {
         String::new()
@@ -338,6 +447,8 @@ fn zip_with(
         };
         if !is_tag_file(rel) {
             plan.payload.push((rel.to_string(), e.size));
+        } else if !opts.keeps(rel) {
+            plan.tags.push(rel.to_string());
         } else if e.size > MAX_TAG_FILE {
             return Err(SourceError::TagTooLarge(rel.to_string(), e.size));
         } else if rel.contains('/') {
@@ -346,17 +457,21 @@ fn zip_with(
             root_tags.push(rel.to_string());
         }
     }
+    let mut files = BagFiles {
+        payload_dir: archive.has_dir(&format!("{prefix}data")),
+        ..BagFiles::default()
+    };
     let source = BagSource::Zip {
         path: path.to_path_buf(),
         prefix,
         archive,
     };
-    let mut files = BagFiles::default();
+    let held = Held::new(MAX_TAG_HELD);
     for rel in root_tags {
-        let bytes = source.read_file(&rel, MAX_TAG_FILE)?;
+        let bytes = source.read_held(&rel, MAX_TAG_FILE, &held)?;
         files.tag_contents.insert(rel, bytes);
     }
-    hash_all(&mut files, plan, &source, hooks)?;
+    hash_all(&mut files, plan, &source, opts, &held, hooks)?;
     Ok((files, source))
 }
 
@@ -368,7 +483,7 @@ fn is_tag_file(rel: &str) -> bool {
 enum TagTask {
     /// List a folder of a bag folder.
     Dir(String),
-    /// Read, hash and keep one tag file.
+    /// Hash one tag file, and keep it if the caller parses it.
     File(String),
 }
 
@@ -446,16 +561,17 @@ const READ_SIZE: usize = 1 << 20;
 /// once, beside the payload hashing.
 const TAG_THREADS: usize = 16;
 
-/// Called with every tag file's bytes, by path: see [`Hooks::tags_read`].
+/// Called with the held tag files' bytes, by path: see [`Hooks::tags_read`].
 pub type TagsRead<'a> = dyn Fn(&BTreeMap<String, Vec<u8>>) + Sync + 'a;
 
 /// What a caller hears while a bag is read.
 pub struct Hooks<'a> {
     /// Bytes read so far (called from several threads).
     pub progress: &'a (dyn Fn(u64) + Sync),
-    /// Every tag file's bytes, once all are read and while the payload may
-    /// still be hashing (called once, unless reading failed): checks that
-    /// need only the tag files can run beside the hashing.
+    /// The held tag files' bytes ([`ReadOptions::keep`]), once all are
+    /// read and while the payload may still be hashing (called once,
+    /// unless reading failed): checks that need only the tag files can
+    /// run beside the hashing.
     pub tags_read: &'a TagsRead<'a>,
 }
 
@@ -469,15 +585,21 @@ impl<'a> Hooks<'a> {
     }
 }
 
+/// Bytes per read of a tag file that is hashed, not held.
+const TAG_READ_SIZE: usize = 256 << 10;
+
 /// Hashes every file once with every needed algorithm. Payload files are
 /// hashed largest first by [`payload_threads`] threads while
-/// [`TAG_THREADS`] others list the tag folders and read, hash and keep the
-/// tag files. Root tag files must already be in `files.tag_contents` (they
-/// name the algorithms).
+/// [`TAG_THREADS`] others list the tag folders and read and hash the tag
+/// files, keeping those `opts` keeps (counted against `held`). Root tag
+/// files that are kept must already be in `files.tag_contents` (they name
+/// the algorithms).
 fn hash_all(
     files: &mut BagFiles,
     mut plan: Plan,
     source: &BagSource,
+    opts: &ReadOptions<'_>,
+    held: &Held,
     hooks: &Hooks<'_>,
 ) -> Result<(), SourceError> {
     let progress = hooks.progress;
@@ -542,6 +664,7 @@ fn hash_all(
         }
         for _ in 0..tag_threads {
             spawn_named(s, "bag-tags", || {
+                let mut buf = Vec::new();
                 while let Some(task) = queue.next() {
                     let mut more = Vec::new();
                     let r = match task {
@@ -551,13 +674,24 @@ fn hash_all(
                                 Kind::File => TagTask::File(p),
                             }))
                         }),
-                        TagTask::File(rel) => source.read_file(&rel, MAX_TAG_FILE).map(|bytes| {
-                            progress(bytes.len() as u64);
-                            keep(rel.clone(), MultiHasher::digest(&algs, &bytes));
-                            if let Ok(mut map) = tags.lock() {
-                                map.insert(rel, bytes);
-                            }
-                        }),
+                        TagTask::File(rel) if opts.keeps(&rel) => {
+                            source.read_held(&rel, MAX_TAG_FILE, held).map(|bytes| {
+                                progress(bytes.len() as u64);
+                                keep(rel.clone(), MultiHasher::digest(&algs, &bytes));
+                                if let Ok(mut map) = tags.lock() {
+                                    map.insert(rel, bytes);
+                                }
+                            })
+                        }
+                        TagTask::File(rel) => {
+                            // Hashed as it streams by, never held.
+                            buf.resize(TAG_READ_SIZE, 0);
+                            source.open(&rel).and_then(|mut r| {
+                                let d = hash_plain(&mut r, &rel, &algs, &mut buf, progress)?;
+                                keep(rel, d);
+                                Ok(())
+                            })
+                        }
                     };
                     if let Err(e) = r {
                         queue.done(Vec::new());

@@ -41,7 +41,37 @@ pub enum ZipError {
     /// An entry's bytes do not match its recorded size or CRC-32.
     #[error("zip entry {0:?}: {1}")]
     Data(String, String),
+    /// The entries would decompress to more than the archive's expansion
+    /// budget ([`ZipLimits::max_expansion`]).
+    #[error(
+        "zip refused: entry {entry:?} takes the declared uncompressed total to {total} bytes, \
+         past the budget of {budget} bytes ({EXPANSION_ALLOWANCE_MIB} MiB + {ratio} x the archive's \
+         {archive_size} bytes): a zip bomb? If the archive is genuine, raise the ratio with \
+         --max-expansion RATIO (or --max-expansion unlimited)"
+    )]
+    Expansion {
+        /// The entry at which the total passes the budget.
+        entry: String,
+        /// The declared uncompressed total up to and including it.
+        total: u64,
+        /// The budget.
+        budget: u64,
+        /// The ratio the budget was computed with.
+        ratio: u64,
+        /// The archive's size in bytes.
+        archive_size: u64,
+    },
 }
+
+/// Uncompressed bytes any archive may hold whatever its size (see
+/// [`ZipLimits::max_expansion`]), in MiB.
+pub const EXPANSION_ALLOWANCE_MIB: u64 = 64;
+
+/// The default of [`ZipLimits::max_expansion`]: at most 100 times the
+/// archive's size (plus [`EXPANSION_ALLOWANCE_MIB`]). Genuine archives of
+/// evidence (already-compressed media, text) expand far less; a zip bomb
+/// expands by up to 1032 times per deflate layer.
+pub const DEFAULT_MAX_EXPANSION: u64 = 100;
 
 fn io_err(what: &str) -> impl FnOnce(io::Error) -> ZipError + '_ {
     move |e| ZipError::Io(what.to_string(), e)
@@ -337,6 +367,21 @@ pub struct ZipLimits {
     pub max_total_size: u64,
     /// Largest uncompressed/compressed ratio of an entry bigger than 1 MiB.
     pub max_ratio: u64,
+    /// The expansion budget: the entries' declared uncompressed sizes may
+    /// total at most [`EXPANSION_ALLOWANCE_MIB`] MiB plus this many times
+    /// the archive's size; `None`: no such budget. Checked on the central
+    /// directory, whose sizes every entry's reader holds the bytes to, so
+    /// nothing past the budget is ever decompressed.
+    pub max_expansion: Option<u64>,
+}
+
+impl ZipLimits {
+    /// The expansion budget for an archive of `archive_size` bytes, if any.
+    pub fn expansion_budget(&self, archive_size: u64) -> Option<u64> {
+        self.max_expansion.map(|ratio| {
+            (EXPANSION_ALLOWANCE_MIB << 20).saturating_add(ratio.saturating_mul(archive_size))
+        })
+    }
 }
 
 impl Default for ZipLimits {
@@ -346,6 +391,7 @@ impl Default for ZipLimits {
             max_entry_size: 1 << 40,
             max_total_size: 1 << 42,
             max_ratio: 1000,
+            max_expansion: Some(DEFAULT_MAX_EXPANSION),
         }
     }
 }
@@ -371,6 +417,8 @@ pub struct ZipEntry {
 #[derive(Debug)]
 pub struct ZipArchive {
     entries: Vec<ZipEntry>,
+    /// Names of the directory entries, without their final `/`.
+    dirs: BTreeSet<String>,
     /// Entry index by name (names are unique: [`ZipArchive::open`] checks).
     by_name: std::collections::HashMap<String, usize>,
 }
@@ -518,7 +566,9 @@ impl ZipArchive {
         let mut c = Cur { b: &cd, i: 0 };
         let mut entries = Vec::new();
         let mut names = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
         let mut total: u64 = 0;
+        let budget = limits.expansion_budget(len);
         for _ in 0..count {
             if c.u32()? != CENTRAL_SIG {
                 return Err(ZipError::Corrupt(
@@ -587,6 +637,7 @@ impl ZipArchive {
                 if size != 0 {
                     return Err(bad("directory entry with data"));
                 }
+                dirs.insert(check_name.to_string());
                 continue;
             }
             if flags & 1 != 0 {
@@ -611,6 +662,15 @@ impl ZipArchive {
                 )));
             }
             total = total.saturating_add(size);
+            if let Some(budget) = budget.filter(|b| total > *b) {
+                return Err(ZipError::Expansion {
+                    entry: name,
+                    total,
+                    budget,
+                    ratio: limits.max_expansion.unwrap_or_default(),
+                    archive_size: len,
+                });
+            }
             if total > limits.max_total_size {
                 return Err(ZipError::Limit(format!(
                     "entries total more than {} bytes",
@@ -677,7 +737,17 @@ impl ZipArchive {
             .enumerate()
             .map(|(i, e)| (e.name.clone(), i))
             .collect();
-        Ok(ZipArchive { entries, by_name })
+        Ok(ZipArchive {
+            entries,
+            dirs,
+            by_name,
+        })
+    }
+
+    /// Whether the archive has a directory entry of this name (without
+    /// its final `/`). Directories are otherwise implied by file names.
+    pub fn has_dir(&self, name: &str) -> bool {
+        self.dirs.contains(name)
     }
 
     /// The entry with this exact name.

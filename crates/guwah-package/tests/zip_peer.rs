@@ -164,3 +164,47 @@ fn garbage_never_panics() {
         }
     }
 }
+
+const BOMB: &str = r#"
+import sys, zipfile, random
+r = random.Random(7)
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    z.writestr("bag/", b"")
+    z.writestr("bag/data/", b"")
+    for i in range(3):
+        z.writestr("bag/t%d" % i, r.randbytes(5000) + bytes((60 << 20) - 5000))
+"#;
+
+#[test]
+fn the_expansion_budget_is_relative_to_the_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bomb.zip");
+    python(BOMB, &[&path]);
+    let size = std::fs::metadata(&path).unwrap().len();
+    // 180 MiB declared in about 200 KB: past 64 MiB + 100 x the archive.
+    match ZipArchive::open_path(&path, &ZipLimits::default()) {
+        Err(e @ guwah_package::zip::ZipError::Expansion { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("entry \"bag/t1\""), "{msg}");
+            assert!(msg.contains(&format!("archive's {size} bytes")), "{msg}");
+            assert!(msg.contains("--max-expansion"), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+        other => panic!("expected the expansion budget, got {other:?}"),
+    }
+    // Raised or lifted, the same archive opens and reads in full.
+    for max_expansion in [Some(1000), None] {
+        let limits = ZipLimits {
+            max_expansion,
+            ..ZipLimits::default()
+        };
+        let a = ZipArchive::open_path(&path, &limits).unwrap();
+        assert_eq!(a.entries().len(), 3);
+        assert!(a.has_dir("bag/data") && a.has_dir("bag") && !a.has_dir("bag/t0"));
+        let mut r = ZipArchive::reader(&a.entries()[2], File::open(&path).unwrap()).unwrap();
+        assert_eq!(
+            std::io::copy(&mut r, &mut std::io::sink()).unwrap(),
+            60 << 20
+        );
+    }
+}

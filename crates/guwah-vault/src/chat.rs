@@ -32,7 +32,11 @@
 //! An export that cannot be read as a chat (not a chat, truncated or
 //! corrupt zip, a zip bomb, nested archives only, too large) is still
 //! sealed, as an opaque item exactly as `add` would seal it, and nothing
-//! else; [`ChatReport::opaque`] says why.
+//! else; [`ChatReport::opaque`] says why. The one exception: a zip whose
+//! entries would decompress past its expansion budget (64 MiB plus
+//! `max_expansion` times its size, see [`Vault::add_chat_with`]) is
+//! refused and nothing is written, because the user may mean it (a genuine
+//! huge export) and can raise the budget.
 //!
 //! # The message rendering, `guwah/chat-message/v1`
 //!
@@ -374,6 +378,20 @@ impl Vault {
         opts: &AddOptions,
         progress: &mut dyn FnMut(AddProgress),
     ) -> Result<ChatReport, VaultError> {
+        let ratio = guwah_chat::export::DEFAULT_MAX_EXPANSION;
+        self.add_chat_with(path, opts, Some(ratio), progress)
+    }
+
+    /// [`Vault::add_chat`], a zip export's entries declaring at most 64 MiB
+    /// plus `max_expansion` times the zip's size (`None`: no such budget);
+    /// past it, nothing is written and the error names the entry.
+    pub fn add_chat_with(
+        &self,
+        path: &Path,
+        opts: &AddOptions,
+        max_expansion: Option<u64>,
+        progress: &mut dyn FnMut(AddProgress),
+    ) -> Result<ChatReport, VaultError> {
         let keys = self.keys()?;
         let shared = check_options(opts)?;
         // 1. The input, checked before anything is written.
@@ -396,18 +414,22 @@ impl Vault {
             return Err(bad(&export_path, "is not a regular file"));
         }
         let limits = Limits::default();
-        let (opened, opaque) = match guwah_chat::export::open(&export_path, &limits) {
-            Ok(o) => (Some(o), None),
-            Err(ChatError::Io { source, .. }) => {
-                return Err(bad(&export_path, format!("cannot be read: {source}")));
-            }
-            Err(e) => (
-                None,
-                Some(format!(
-                    "not read as a chat export ({e}); sealed as an opaque item"
-                )),
-            ),
-        };
+        let (opened, opaque) =
+            match guwah_chat::export::open_with(&export_path, &limits, max_expansion) {
+                Ok(o) => (Some(o), None),
+                Err(ChatError::Io { source, .. }) => {
+                    return Err(bad(&export_path, format!("cannot be read: {source}")));
+                }
+                Err(ChatError::Zip(e @ guwah_chat::export::ZipError::Expansion { .. })) => {
+                    return Err(bad(&export_path, e.to_string()));
+                }
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "not read as a chat export ({e}); sealed as an opaque item"
+                    )),
+                ),
+            };
         progress(AddProgress::Planned {
             files: 1,
             bytes: meta.len(),

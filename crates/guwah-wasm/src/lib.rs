@@ -3,8 +3,10 @@
 //!
 //! The page reads the bag (a folder or a .zip) itself and feeds this module:
 //!
-//! 1. [`reset`], then every tag file (anything not under `data/`) whole with
-//!    [`tag_file`];
+//! 1. [`reset`], then every tag file (anything not under `data/`) that
+//!    verification reads ([`is_read_tag_file`]) whole with [`tag_file`],
+//!    and [`payload_dir`] if the bag has a `data/` folder (an empty one
+//!    too); other tag files are hashed like payload files (step 3);
 //! 2. [`algorithms`] says which digests the manifests need, as a bit mask;
 //! 3. every payload file streams through a hasher in chunks
 //!    ([`hasher_new`], [`hasher_update`], [`hasher_finish`]), so a bag of any
@@ -131,6 +133,11 @@ impl Session {
     /// A tag file (any file not under `data/`), whole.
     pub fn tag_file(&mut self, path: String, bytes: Vec<u8>) {
         self.files.tag_contents.insert(path, bytes);
+    }
+
+    /// The bag has a payload folder `data/` (perhaps empty).
+    pub fn payload_dir(&mut self) {
+        self.files.payload_dir = true;
     }
 
     /// The algorithms the bag's manifests need, as `(mask, JSON)`: the JSON
@@ -352,6 +359,26 @@ pub unsafe extern "C" fn tag_file(
     with_session(|s| s.tag_file(path, data.to_vec()));
 }
 
+/// The bag has a payload folder `data/`, even an empty one (a bag's files
+/// alone cannot show an empty folder).
+#[unsafe(no_mangle)]
+pub extern "C" fn payload_dir() {
+    with_session(Session::payload_dir);
+}
+
+/// 1 if verification reads this tag file (then push it with [`tag_file`]),
+/// 0 if only its digests are needed
+/// ([`guwah_core::bundle::is_read_tag_file`]).
+///
+/// # Safety
+/// `(path_ptr, path_len)` must be readable memory of this module.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn is_read_tag_file(path_ptr: *const u8, path_len: usize) -> u32 {
+    // SAFETY: the caller's contract.
+    let path = unsafe { string_at(path_ptr, path_len) };
+    u32::from(guwah_core::bundle::is_read_tag_file(&path))
+}
+
 /// The algorithms the manifests need: returns the mask; the output buffer
 /// holds `{"mask":n,"algorithms":[...]}`.
 #[unsafe(no_mangle)]
@@ -512,6 +539,28 @@ mod tests {
         s.prepare("not a key\n# comment\n");
         assert_eq!(s.finish().as_deref(), Some(json.as_str()));
         assert_eq!(s.finish(), None, "a prepared check is used once");
+    }
+
+    #[test]
+    fn unread_tag_files_are_hashed_and_data_may_be_empty() {
+        let mut s = Session::default();
+        s.tag_file(
+            "bagit.txt".into(),
+            b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_vec(),
+        );
+        s.tag_file("manifest-sha256.txt".into(), Vec::new());
+        // REPORT.html: only its digests, as for a payload file.
+        let h = s.hasher_new(alg_bit(Algorithm::Sha256));
+        s.hasher_update(h, b"<p>report</p>");
+        s.hasher_finish(h, "REPORT.html".into()).expect("line");
+        let no_data = s.verify("");
+        assert!(
+            no_data.contains(r#"{"path":"data/","what":"missing"#),
+            "{no_data}"
+        );
+        assert!(!no_data.contains("REPORT.html"), "{no_data}");
+        s.payload_dir();
+        assert!(!s.verify("").contains(r#""path":"data/""#));
     }
 
     #[test]
