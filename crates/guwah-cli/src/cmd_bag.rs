@@ -6,6 +6,7 @@ use guwah_core::bag::{BagIssue, BagVerdict};
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::{print_json, write_stdout};
+use crate::term::outln;
 
 /// `guwah bag` subcommands.
 #[derive(Debug, Subcommand)]
@@ -65,31 +66,34 @@ fn validate(
     } else {
         let mut out = String::new();
         for e in &report.errors {
-            out.push_str(&format!("error: {e}\n"));
+            outln!(out, "error: {e}");
         }
         for w in &report.warnings {
-            out.push_str(&format!("warning: {w}\n"));
+            outln!(out, "warning: {w}");
         }
         let version = report.version.as_deref().unwrap_or("?");
         let (w, e) = (report.warnings.len(), report.errors.len());
         match (verdict, &report.uncheckable) {
-            (BagVerdict::Valid, _) => out.push_str(&format!(
-                "{}: valid BagIt {version} bag ({w} warning{})\n",
+            (BagVerdict::Valid, _) => outln!(
+                out,
+                "{}: valid BagIt {version} bag ({w} warning{})",
                 path.display(),
                 plural(w)
-            )),
-            (BagVerdict::Uncheckable, Some(why)) => out.push_str(&format!(
-                "{}: CANNOT CHECK bag: {} ({w} warning{})\n",
+            ),
+            (BagVerdict::Uncheckable, Some(why)) => outln!(
+                out,
+                "{}: CANNOT CHECK bag: {} ({w} warning{})",
                 path.display(),
                 why.what,
                 plural(w)
-            )),
-            _ => out.push_str(&format!(
-                "{}: INVALID bag ({e} error{}, {w} warning{})\n",
+            ),
+            _ => outln!(
+                out,
+                "{}: INVALID bag ({e} error{}, {w} warning{})",
                 path.display(),
                 plural(e),
                 plural(w)
-            )),
+            ),
         }
         write_stdout(out.as_bytes())?;
     }

@@ -1,7 +1,6 @@
 //! `guwah add --chat` and `guwah search`: messaging exports and finding
 //! things in the sealed index.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use clap::Args;
@@ -9,6 +8,7 @@ use guwah_vault::{AddOptions, AddProgress, AddStatus, ItemDetails, Vault, short_
 
 use crate::cli::{AddArgs, Cli};
 use crate::commands::{open, print_json, write_stdout};
+use crate::term::outln;
 use crate::{Failure, progress};
 
 /// `guwah search` options.
@@ -66,7 +66,13 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
         b.finish_and_clear();
     }
     if let Some(why) = &report.opaque {
-        eprintln!("guwah: warning: {}: {why}", report.export.path.display());
+        eprintln!(
+            "{}",
+            crate::term::safe(&format!(
+                "guwah: warning: {}: {why}",
+                report.export.path.display()
+            ))
+        );
     }
     if cli.json {
         print_json(&report)?;
@@ -78,7 +84,7 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
     };
     let mut out = String::new();
     let e = &report.export;
-    let _ = writeln!(
+    outln!(
         out,
         "{} {}  {}  (the export{})",
         status(e.status),
@@ -91,7 +97,7 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
             .unwrap_or_default()
     );
     if let Some(why) = &report.opaque {
-        let _ = writeln!(out, "         {why}");
+        outln!(out, "         {why}");
     }
     let count =
         |s: AddStatus, it: &mut dyn Iterator<Item = AddStatus>| it.filter(|x| *x == s).count();
@@ -104,7 +110,7 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
         &mut report.attachments.iter().map(|a| a.status),
     );
     if report.opaque.is_none() {
-        let _ = writeln!(
+        outln!(
             out,
             "messages     {} ({} new, {} existing; {} system lines)",
             report.messages.len(),
@@ -113,7 +119,7 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
             report.messages.iter().filter(|m| m.system).count()
         );
         for a in &report.attachments {
-            let _ = writeln!(
+            outln!(
                 out,
                 "{} {}  {}  (attachment of message {})",
                 status(a.status),
@@ -124,10 +130,10 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
         }
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        outln!(out, "warning: {w}");
     }
     let new = usize::from(e.status == AddStatus::Added) + m_new + a_new;
-    let _ = writeln!(
+    outln!(
         out,
         "sealed {new} new item(s); the log now holds {} entries",
         report.tree_size
@@ -155,14 +161,14 @@ pub fn search(cli: &Cli, args: &SearchArgs) -> Result<u8, Failure> {
             ),
             _ => format!("{}  {}", h.kind, h.text.as_deref().unwrap_or("-")),
         };
-        let _ = writeln!(
+        outln!(
             out,
             "{}  {what}  [{}]",
             short_id(&h.id),
             h.matched.join(", ")
         );
     }
-    let _ = writeln!(out, "{} match(es)", hits.len());
+    outln!(out, "{} match(es)", hits.len());
     write_stdout(out.as_bytes())?;
     Ok(0)
 }
@@ -173,18 +179,18 @@ pub fn show_links(vault: &Vault, id: &str, out: &mut String) -> Result<(), Failu
     if links.is_empty() {
         return Ok(());
     }
-    let _ = writeln!(out, "chat:");
+    outln!(out, "chat:");
     if let Some(e) = &links.export {
-        let _ = writeln!(out, "  export       {e}");
+        outln!(out, "  export       {e}");
     }
     if let Some(m) = &links.message {
-        let _ = writeln!(out, "  message      {m}");
+        outln!(out, "  message      {m}");
     }
     if !links.messages.is_empty() {
-        let _ = writeln!(out, "  messages     {}", links.messages.len());
+        outln!(out, "  messages     {}", links.messages.len());
     }
     for m in &links.messages {
-        let _ = writeln!(
+        outln!(
             out,
             "    {}  #{:<5} {}  {}: {}",
             short_id(&m.id),
@@ -199,10 +205,10 @@ pub fn show_links(vault: &Vault, id: &str, out: &mut String) -> Result<(), Failu
         );
     }
     if !links.attachments.is_empty() {
-        let _ = writeln!(out, "  attachments  {}", links.attachments.len());
+        outln!(out, "  attachments  {}", links.attachments.len());
     }
     for a in &links.attachments {
-        let _ = writeln!(out, "    {}  {}", short_id(&a.id), a.text);
+        outln!(out, "    {}  {}", short_id(&a.id), a.text);
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use guwah_vault::{ExportOptions, Lang, PackageSink, short_id};
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::{open, print_json, write_stdout};
+use crate::term::outln;
 
 /// `guwah export` arguments.
 #[derive(Debug, Args)]
@@ -265,7 +266,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
     } else {
         let mut s = String::new();
         for i in &report.items {
-            let _ = writeln!(
+            outln!(
                 s,
                 "exported {}  {}  ({} custody event(s){})",
                 short_id(&i.id),
@@ -278,7 +279,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
                 }
             );
         }
-        let _ = writeln!(
+        outln!(
             s,
             "wrote {} item(s) to {}, proven against checkpoint size {} of {}",
             report.items.len(),
@@ -286,7 +287,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
             report.checkpoint_size,
             report.origin
         );
-        let _ = writeln!(
+        outln!(
             s,
             "give the recipient the log key by another channel; they check with:\n  guwah verify-bundle {} --trust '{}'",
             out.display(),
@@ -325,7 +326,7 @@ fn read_package(
 
 fn text_report(path: &Path, r: &BundleReport) -> String {
     let mut s = String::new();
-    let _ = writeln!(
+    outln!(
         s,
         "package   {} ({}, log {}, checkpoint size {})",
         path.display(),
@@ -335,7 +336,7 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
             .map_or_else(|| "?".to_string(), |n| n.to_string())
     );
     if let Some(k) = &r.log_key {
-        let _ = writeln!(
+        outln!(
             s,
             "log key   {k} ({})",
             if r.log_key_trusted {
@@ -346,7 +347,7 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
         );
     }
     for sig in &r.signatures {
-        let _ = writeln!(
+        outln!(
             s,
             "signature {} ({}{})",
             sig.name,
@@ -355,7 +356,7 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
                 .map_or_else(String::new, |t| format!(", cosigned at {t}"))
         );
     }
-    let _ = writeln!(
+    outln!(
         s,
         "timestamps {}",
         if r.timestamps.is_empty() {
@@ -368,7 +369,7 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
         }
     );
     for i in &r.items {
-        let _ = writeln!(
+        outln!(
             s,
             "{:<7} {}  {}  ({} custody event(s){})",
             if i.ok() { "OK" } else { "FAILED" },
@@ -382,14 +383,14 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
             }
         );
         for f in &i.failures {
-            let _ = writeln!(s, "        {f}");
+            outln!(s, "        {f}");
         }
     }
     for f in &r.failures {
-        let _ = writeln!(s, "FAILED  {f}");
+        outln!(s, "FAILED  {f}");
     }
     for w in &r.warnings {
-        let _ = writeln!(s, "warning {w}");
+        outln!(s, "warning {w}");
     }
     let n = r.all_failures().len();
     let _ = match r.verdict() {
@@ -475,7 +476,7 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
     } else {
         let mut s = text_report(&args.path, &report);
         for t in &tokens {
-            let _ = writeln!(
+            outln!(
                 s,
                 "RFC 3161 {}  {}: {}",
                 t.status.to_uppercase(),
@@ -485,7 +486,7 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
         }
         if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
             if f.is_empty() {
-                let _ = writeln!(
+                outln!(
                     s,
                     "DISCLOSURE OK: field {:?} of item {} = {:?} reproduces the commitment sealed in its record",
                     d.name,
@@ -494,7 +495,7 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
                 );
             } else {
                 for x in f {
-                    let _ = writeln!(s, "DISCLOSURE FAILED  {x}");
+                    outln!(s, "DISCLOSURE FAILED  {x}");
                 }
             }
         }
@@ -538,27 +539,27 @@ pub fn disclose(cli: &Cli, args: &DiscloseArgs) -> Result<u8, Failure> {
         print_json(&d)?;
     } else {
         let mut s = String::new();
-        let _ = writeln!(s, "item        {}", d.item);
-        let _ = writeln!(s, "field       {}", d.field);
-        let _ = writeln!(s, "value       {}", d.value.replace('\n', "\\n"));
-        let _ = writeln!(s, "salt        {} (base64)", d.salt);
-        let _ = writeln!(
+        outln!(s, "item        {}", d.item);
+        outln!(s, "field       {}", d.field);
+        outln!(s, "value       {}", d.value.replace('\n', "\\n"));
+        outln!(s, "salt        {} (base64)", d.salt);
+        outln!(
             s,
             "commitment  {} (base64, sealed in the record)",
             d.commitment
         );
-        let _ = writeln!(
+        outln!(
             s,
             "check: SHA-256(\"guwah/field/v1\\n\" || \"{}\" || \"\\n\" || salt || value) = commitment",
             d.field
         );
-        let _ = writeln!(
+        outln!(
             s,
             "sealed a `disclosed` custody event (log entry {})",
             d.event_leaf_index
         );
         if let Some(out) = &args.out {
-            let _ = writeln!(s, "wrote the disclosure file {}", out.display());
+            outln!(s, "wrote the disclosure file {}", out.display());
         }
         write_stdout(s.as_bytes())?;
     }

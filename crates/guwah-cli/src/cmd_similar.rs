@@ -2,7 +2,6 @@
 //! video (re-encoded, resized, lightly cropped), found by PDQ perceptual
 //! hashes kept encrypted in the index. Nothing here recognises people.
 
-use std::fmt::Write as _;
 
 use clap::Args;
 use guwah_vault::short_id;
@@ -10,6 +9,7 @@ use guwah_vault::short_id;
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::{open, print_json, write_stdout};
+use crate::term::outln;
 
 /// `guwah similar` options.
 #[derive(Debug, Args)]
@@ -47,21 +47,21 @@ pub fn similar(cli: &Cli, args: &SimilarArgs) -> Result<u8, Failure> {
     }
     let mut out = String::new();
     if report.matches.is_empty() {
-        let _ = writeln!(
+        outln!(
             out,
             "no item within {} bits of {}",
             report.max_distance,
             short_id(&report.id)
         );
     } else {
-        let _ = writeln!(out, "{:<16}  {:>8}  item", "id", "distance");
+        outln!(out, "{:<16}  {:>8}  item", "id", "distance");
         for m in &report.matches {
             let frames = if m.matching_hashes > 1 {
                 format!(", {} matching frames", m.matching_hashes)
             } else {
                 String::new()
             };
-            let _ = writeln!(
+            outln!(
                 out,
                 "{:<16}  {:>8}  {}{frames}",
                 short_id(&m.id),
@@ -72,7 +72,7 @@ pub fn similar(cli: &Cli, args: &SimilarArgs) -> Result<u8, Failure> {
     }
     write_stdout(out.as_bytes())?;
     for n in &report.notes {
-        eprintln!("guwah: note: {n}");
+        eprintln!("{}", crate::term::safe(&format!("guwah: note: {n}")));
     }
     Ok(0)
 }
@@ -87,16 +87,17 @@ pub fn duplicates(cli: &Cli, args: &DuplicatesArgs) -> Result<u8, Failure> {
     }
     let mut out = String::new();
     if report.clusters.is_empty() {
-        let _ = writeln!(
+        outln!(
             out,
             "no near-duplicates within {} bits among {} hashed items",
-            report.max_distance, report.hashed_items
+            report.max_distance,
+            report.hashed_items
         );
     }
     for (i, c) in report.clusters.iter().enumerate() {
-        let _ = writeln!(out, "cluster {} ({} items)", i + 1, c.len());
+        outln!(out, "cluster {} ({} items)", i + 1, c.len());
         for item in c {
-            let _ = writeln!(
+            outln!(
                 out,
                 "  {:<16}  {:>3} bits  {}",
                 short_id(&item.id),
@@ -107,7 +108,7 @@ pub fn duplicates(cli: &Cli, args: &DuplicatesArgs) -> Result<u8, Failure> {
     }
     write_stdout(out.as_bytes())?;
     for n in &report.notes {
-        eprintln!("guwah: note: {n}");
+        eprintln!("{}", crate::term::safe(&format!("guwah: note: {n}")));
     }
     Ok(0)
 }
