@@ -9,8 +9,8 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use guwah_vault::{AddOptions, AddProgress, KdfParams, Vault, VaultError};
 use guwah_core::record::hex32;
+use guwah_vault::{AddOptions, AddProgress, KdfParams, Vault, VaultError};
 use sha2::{Digest, Sha256};
 
 const FAST: KdfParams = KdfParams {
@@ -39,7 +39,11 @@ fn patched(data: &[u8], edits: &[(&[u8], &[u8])]) -> Vec<u8> {
                 hits += 1;
             }
         }
-        assert!(hits > 0, "{:?} not in the sample", String::from_utf8_lossy(from));
+        assert!(
+            hits > 0,
+            "{:?} not in the sample",
+            String::from_utf8_lossy(from)
+        );
     }
     out
 }
@@ -98,7 +102,10 @@ fn a_file_swapped_after_sealing_does_not_lend_its_metadata() {
     // The swap really happened, and is invisible to size and mtime.
     assert!(swapped);
     let now = fs::metadata(&photo).unwrap();
-    assert_eq!((now.len(), now.modified().unwrap()), (original.len() as u64, mtime));
+    assert_eq!(
+        (now.len(), now.modified().unwrap()),
+        (original.len() as u64, mtime)
+    );
     assert_eq!(fs::read(&photo).unwrap(), forged);
 
     let item = &report.items[0];
@@ -122,13 +129,20 @@ fn a_file_swapped_after_sealing_does_not_lend_its_metadata() {
     }
     for f in &details.fields {
         let v = f.value.as_deref().unwrap_or("");
-        assert!(!v.contains("EVILX") && !v.contains("1999"), "{}: {v}", f.name);
+        assert!(
+            !v.contains("EVILX") && !v.contains("1999"),
+            "{}: {v}",
+            f.name
+        );
     }
     // Metadata came from the sealed bytes, so there was nothing to warn
     // about. (`similar`, which re-reads the file for its hash, may notice
     // the change; that is its business.)
     assert!(
-        report.warnings.iter().all(|w| !w.message.contains("metadata")),
+        report
+            .warnings
+            .iter()
+            .all(|w| !w.message.contains("metadata")),
         "{:?}",
         report.warnings
     );

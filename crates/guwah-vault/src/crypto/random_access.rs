@@ -363,7 +363,10 @@ mod tests {
         let mut b = [0u8; 5];
         r.read_exact(&mut b).unwrap();
         assert_eq!(b, plain[2 * K - 10..2 * K - 5]);
-        assert_eq!(r.seek(SeekFrom::Current(-(K as i64))).unwrap(), (K - 5) as u64);
+        assert_eq!(
+            r.seek(SeekFrom::Current(-(K as i64))).unwrap(),
+            (K - 5) as u64
+        );
         r.read_exact(&mut b).unwrap();
         assert_eq!(b, plain[K - 5..K]);
         assert!(r.seek(SeekFrom::Current(-(3 * K as i64))).is_err());
