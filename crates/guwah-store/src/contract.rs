@@ -30,6 +30,18 @@ pub enum StoreError {
         "checkpoint compare-and-swap failed: the latest checkpoint is not the one this writer started from"
     )]
     CheckpointConflict,
+    /// A ranged read asked for bytes outside the blob.
+    #[error("blob {name}: bytes {offset}..{end} asked for, but it holds {size} bytes")]
+    OutOfRange {
+        /// The blob read.
+        name: String,
+        /// Start of the range asked for.
+        offset: u64,
+        /// End of the range asked for (exclusive).
+        end: u64,
+        /// The blob's size.
+        size: u64,
+    },
     /// A contract violation detected by a checking backend.
     #[error("storage contract violated: {0}")]
     Contract(String),
@@ -45,6 +57,17 @@ pub trait StagedBlob: Write + Send {
     fn abort(self: Box<Self>);
 }
 
+/// A committed blob opened for reads at any offset; see
+/// [`BlobStore::open_ranged`].
+pub trait RangedBlob: Send {
+    /// The blob's size in bytes, as it was when it was opened.
+    fn size(&self) -> u64;
+    /// Fill `buf` with the blob's bytes at `offset..offset + buf.len()`.
+    /// A range not wholly inside the blob fails with
+    /// [`StoreError::OutOfRange`] (an empty range at `size` is inside).
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), StoreError>;
+}
+
 /// Opaque, immutable-by-convention blobs named by lowercase hex strings.
 ///
 /// Contract:
@@ -55,12 +78,24 @@ pub trait StagedBlob: Write + Send {
 ///   any record that refers to the blob.
 /// - Two commits of the same name carry the same plaintext content (names are
 ///   content addresses), so a later commit may replace an earlier one.
+/// - `open_ranged(name)` gives random access to a committed blob without
+///   reading it whole: the handle is pinned to the object committed under
+///   `name` when it was opened. Its `size` is that object's, and every read
+///   returns that object's bytes or fails, never another object's, even if
+///   the name is replaced or removed meanwhile (files: the open file; S3:
+///   `HEAD` for the size and ETag, then `GET` with `Range: bytes=` and
+///   `If-Match: <etag>` per read). A name never committed, or removed
+///   before the call, fails with [`StoreError::MissingBlob`]; a staged blob
+///   is not readable. Reads outside `0..size` fail with
+///   [`StoreError::OutOfRange`] and return nothing.
 /// - `list` returns every committed name, in no particular order.
 pub trait BlobStore: Send + Sync {
     /// Start a new staged blob.
     fn create(&self) -> Result<Box<dyn StagedBlob + '_>, StoreError>;
     /// Read a committed blob.
     fn open(&self, name: &str) -> Result<Box<dyn Read + Send>, StoreError>;
+    /// Open a committed blob for reads at any offset (ranged reads).
+    fn open_ranged(&self, name: &str) -> Result<Box<dyn RangedBlob>, StoreError>;
     /// Whether a blob of this name is committed.
     fn exists(&self, name: &str) -> Result<bool, StoreError>;
     /// Remove a blob. Only for blobs no committed record refers to (an
@@ -126,6 +161,22 @@ pub fn validate_blob_name(name: &str) -> Result<(), StoreError> {
         Err(StoreError::InvalidName {
             name: name.to_owned(),
             why: "a blob name is 2 to 128 lowercase hex digits",
+        })
+    }
+}
+
+/// Check that `offset..offset + len` lies inside a blob of `size` bytes,
+/// for [`RangedBlob::read_exact_at`] implementations.
+pub fn check_range(name: &str, offset: u64, len: usize, size: u64) -> Result<(), StoreError> {
+    let end = offset.saturating_add(len as u64);
+    if end <= size {
+        Ok(())
+    } else {
+        Err(StoreError::OutOfRange {
+            name: name.to_owned(),
+            offset,
+            end,
+            size,
         })
     }
 }

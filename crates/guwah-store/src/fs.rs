@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::contract::{
-    BlobStore, CheckpointStore, LogStore, StagedBlob, StoreError, validate_blob_name,
-    validate_log_path,
+    BlobStore, CheckpointStore, LogStore, RangedBlob, StagedBlob, StoreError, check_range,
+    validate_blob_name, validate_log_path,
 };
 
 /// A vault's storage in one local folder.
@@ -253,6 +253,50 @@ impl Drop for FsStagedBlob<'_> {
     }
 }
 
+/// A committed blob's open file: reads stay on that file even if the name
+/// is replaced (a rename) or removed meanwhile.
+struct FsRangedBlob {
+    name: String,
+    path: PathBuf,
+    file: File,
+    size: u64,
+}
+
+impl RangedBlob for FsRangedBlob {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        check_range(&self.name, offset, buf.len(), self.size)?;
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset);
+        #[cfg(not(unix))]
+        let read = {
+            use std::io::Seek;
+            (&self.file)
+                .seek(io::SeekFrom::Start(offset))
+                .and_then(|_| (&self.file).read_exact(buf))
+        };
+        read.map_err(io_err(&self.path))
+    }
+}
+
+impl FsStore {
+    /// Open a committed blob's file; absent is [`StoreError::MissingBlob`].
+    fn open_blob_file(&self, name: &str) -> Result<(File, PathBuf), StoreError> {
+        validate_blob_name(name)?;
+        let path = self.blob_path(name);
+        match File::open(&path) {
+            Ok(f) => Ok((f, path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::MissingBlob(name.to_owned()))
+            }
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+}
+
 impl BlobStore for FsStore {
     fn create(&self) -> Result<Box<dyn StagedBlob + '_>, StoreError> {
         let tmp = temp_beside(&self.root.join("blobs/.staging/blob"));
@@ -271,15 +315,19 @@ impl BlobStore for FsStore {
     }
 
     fn open(&self, name: &str) -> Result<Box<dyn Read + Send>, StoreError> {
-        validate_blob_name(name)?;
-        let path = self.blob_path(name);
-        match File::open(&path) {
-            Ok(f) => Ok(Box::new(f)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(StoreError::MissingBlob(name.to_owned()))
-            }
-            Err(e) => Err(StoreError::Io { path, source: e }),
-        }
+        Ok(Box::new(self.open_blob_file(name)?.0))
+    }
+
+    fn open_ranged(&self, name: &str) -> Result<Box<dyn RangedBlob>, StoreError> {
+        let (file, path) = self.open_blob_file(name)?;
+        // The size of the file we hold, not of whatever the name points to later.
+        let size = file.metadata().map_err(io_err(&path))?.len();
+        Ok(Box::new(FsRangedBlob {
+            name: name.to_owned(),
+            path,
+            file,
+            size,
+        }))
     }
 
     fn exists(&self, name: &str) -> Result<bool, StoreError> {

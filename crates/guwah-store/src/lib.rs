@@ -2,7 +2,8 @@
 //!
 //! A vault keeps three kinds of objects, each behind a narrow trait:
 //!
-//! - [`BlobStore`]: encrypted blobs named by a keyed hash of their content.
+//! - [`BlobStore`]: encrypted blobs named by a keyed hash of their content,
+//!   read whole or by range ([`RangedBlob`]).
 //! - [`LogStore`]: the log's tiles and entry bundles (C2SP tlog-tiles paths).
 //! - [`CheckpointStore`]: the latest signed checkpoint, replaced only by
 //!   compare-and-swap, and the history of every checkpoint ever committed.
@@ -28,6 +29,6 @@ pub mod fs;
 pub mod mem;
 
 pub use contract::{
-    BlobStore, CheckpointStore, LogStore, StagedBlob, StoreError, validate_blob_name,
-    validate_log_path,
+    BlobStore, CheckpointStore, LogStore, RangedBlob, StagedBlob, StoreError, check_range,
+    validate_blob_name, validate_log_path,
 };

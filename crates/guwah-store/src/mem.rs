@@ -10,13 +10,14 @@ use std::io::{self, Cursor, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::contract::{
-    BlobStore, CheckpointStore, LogStore, StagedBlob, StoreError, validate_blob_name,
-    validate_log_path,
+    BlobStore, CheckpointStore, LogStore, RangedBlob, StagedBlob, StoreError, check_range,
+    validate_blob_name, validate_log_path,
 };
 
 #[derive(Default, Clone, Debug)]
 struct State {
-    blobs: HashMap<String, Vec<u8>>,
+    /// Shared, so that a ranged handle keeps the object it opened.
+    blobs: HashMap<String, Arc<[u8]>>,
     log: HashMap<String, Vec<u8>>,
     checkpoint: Option<Vec<u8>>,
     history: BTreeMap<u64, Vec<u8>>,
@@ -101,10 +102,33 @@ impl StagedBlob for MemStagedBlob {
         validate_blob_name(name)?;
         let mut inner = self.store.lock();
         MemStore::tick(&mut inner, name)?;
-        inner.live.blobs.insert(name.to_owned(), self.buf);
+        inner.live.blobs.insert(name.to_owned(), self.buf.into());
         Ok(())
     }
     fn abort(self: Box<Self>) {}
+}
+
+/// The object committed when the handle was opened; later commits and
+/// removals of the name do not reach it.
+struct MemRangedBlob {
+    store: MemStore,
+    name: String,
+    data: Arc<[u8]>,
+}
+
+impl RangedBlob for MemRangedBlob {
+    fn size(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        MemStore::tick(&mut self.store.lock(), &self.name)?;
+        check_range(&self.name, offset, buf.len(), self.size())?;
+        // In range, so both fit in usize.
+        let start = offset as usize;
+        buf.copy_from_slice(&self.data[start..start + buf.len()]);
+        Ok(())
+    }
 }
 
 impl BlobStore for MemStore {
@@ -121,6 +145,20 @@ impl BlobStore for MemStore {
         let inner = self.lock();
         match inner.live.blobs.get(name) {
             Some(data) => Ok(Box::new(Cursor::new(data.clone()))),
+            None => Err(StoreError::MissingBlob(name.to_owned())),
+        }
+    }
+
+    fn open_ranged(&self, name: &str) -> Result<Box<dyn RangedBlob>, StoreError> {
+        validate_blob_name(name)?;
+        let mut inner = self.lock();
+        Self::tick(&mut inner, name)?;
+        match inner.live.blobs.get(name) {
+            Some(data) => Ok(Box::new(MemRangedBlob {
+                store: self.clone(),
+                name: name.to_owned(),
+                data: data.clone(),
+            })),
             None => Err(StoreError::MissingBlob(name.to_owned())),
         }
     }
@@ -258,5 +296,22 @@ mod tests {
         store.fail_after(1);
         LogStore::write(&store, "tile/0/000.p/1", b"a").unwrap();
         assert!(LogStore::write(&store, "tile/0/000.p/2", b"b").is_err());
+    }
+
+    #[test]
+    fn injected_faults_reach_ranged_reads() {
+        let store = MemStore::new();
+        let mut staged = store.create().unwrap();
+        staged.write_all(b"0123456789").unwrap();
+        staged.commit("ab").unwrap();
+        let mut blob = store.open_ranged("ab").unwrap();
+        store.fail_after(1);
+        let mut buf = [0u8; 4];
+        blob.read_exact_at(2, &mut buf).unwrap();
+        assert_eq!(&buf, b"2345");
+        assert!(matches!(
+            blob.read_exact_at(0, &mut buf),
+            Err(StoreError::Io { .. })
+        ));
     }
 }

@@ -5,7 +5,9 @@
 //!    nothing);
 //! 2. each file streams through `encrypt_and_hash` into a staged blob that
 //!    is committed under its keyed name; blobs are flushed once;
-//! 3. records are signed and appended as tiles (flushed);
+//! 3. records are built, with the metadata the files carry read back from
+//!    their sealed blobs (never from the files again, which may have changed
+//!    since), signed and appended as tiles (flushed);
 //! 4. the index rows go in, in one transaction;
 //! 5. the signed checkpoint is swapped in: the commit point. Only then is
 //!    success reported.
@@ -355,7 +357,7 @@ impl Vault {
                 None => {
                     let mut values = shared_values.clone();
                     values.extend(file_values(&input.path, &s.meta));
-                    for message in media_values(&input.path, s, &mut values) {
+                    for message in self.media_values(s, keys, &mut values)? {
                         warnings.push(AddWarning {
                             path: input.path.clone(),
                             message,
@@ -534,42 +536,54 @@ impl Vault {
     }
 }
 
-/// Add the metadata the file carries about itself (EXIF, XMP, IPTC, movie
-/// headers, audio tags; see docs/metadata.md), read with `guwah-media`
-/// after its blob is sealed. This never fails the add: problems come back
-/// as warnings, and a file that cannot be parsed is sealed all the same.
-/// Fields are kept most important first while the record has room.
-fn media_values(path: &Path, s: &Stored, values: &mut Vec<(String, String)>) -> Vec<String> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) => return vec![format!("metadata not read: {e}")],
-    };
-    let same = file
-        .metadata()
-        .is_ok_and(|m| m.len() == s.size && m.modified().ok() == s.meta.modified().ok());
-    if !same {
-        return vec!["metadata not read: the file changed after it was sealed".into()];
-    }
-    let extracted = guwah_media::extract(s.media_type, &mut file, s.size);
-    let mut warnings = extracted.warnings;
-    let mut dropped = 0;
-    for (name, value) in extracted.fields {
-        if guwah_core::record::check_field_name(&name).is_err()
-            || values.iter().any(|(n, _)| *n == name)
-        {
-            continue;
+impl Vault {
+    /// Add the metadata the file carries about itself (EXIF, XMP, IPTC,
+    /// movie headers, audio tags; see docs/metadata.md), read with
+    /// `guwah-media` from the blob just sealed, never from the file again:
+    /// the record can only describe the bytes it seals, whatever happens to
+    /// the file meanwhile. Only the chunks the parsers touch are decrypted
+    /// (each authenticated first), within their read budget.
+    ///
+    /// Metadata problems never fail the add: they come back as warnings,
+    /// and a file that cannot be parsed is sealed all the same. A blob that
+    /// cannot be opened again right after it was written is another matter
+    /// (the store is failing or being tampered with): that is an error, and
+    /// nothing is committed. Fields are kept most important first while the
+    /// record has room.
+    fn media_values(
+        &self,
+        s: &Stored,
+        keys: &crate::keys::VaultKeys,
+        values: &mut Vec<(String, String)>,
+    ) -> Result<Vec<String>, VaultError> {
+        let mut reader = self.blob_reader(&s.blob, &keys.blob_key)?;
+        if reader.len() != s.size {
+            return Err(VaultError::damaged(
+                format!("blob {}", s.blob),
+                format!("holds {} bytes, but {} were sealed", reader.len(), s.size),
+            ));
         }
-        if values.len() >= guwah_core::record::MAX_FIELDS {
-            dropped += 1;
-            continue;
+        let extracted = guwah_media::extract(s.media_type, &mut reader, s.size);
+        let mut warnings = extracted.warnings;
+        let mut dropped = 0;
+        for (name, value) in extracted.fields {
+            if guwah_core::record::check_field_name(&name).is_err()
+                || values.iter().any(|(n, _)| *n == name)
+            {
+                continue;
+            }
+            if values.len() >= guwah_core::record::MAX_FIELDS {
+                dropped += 1;
+                continue;
+            }
+            values.push((name, value));
         }
-        values.push((name, value));
+        if dropped > 0 {
+            warnings.push(format!(
+                "{dropped} metadata fields not sealed: a record holds at most {} fields",
+                guwah_core::record::MAX_FIELDS
+            ));
+        }
+        Ok(warnings)
     }
-    if dropped > 0 {
-        warnings.push(format!(
-            "{dropped} metadata fields not sealed: a record holds at most {} fields",
-            guwah_core::record::MAX_FIELDS
-        ));
-    }
-    warnings
 }

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod blob_reader;
 mod chat;
 pub mod crypto;
 mod error;

@@ -1,10 +1,13 @@
 //! Encryption at rest for the guwah vault.
 //!
-//! Three building blocks, each with its own versioned, byte-exact format:
+//! The building blocks, each with its own versioned, byte-exact format (the
+//! random-access reader adds none: it reads `stream`'s):
 //!
 //! * [`stream`]: streaming authenticated encryption of evidence blobs of any
 //!   size (age-style STREAM over AES-256-GCM, 64 KiB chunks), with the SHA-256
 //!   of the plaintext computed on a second thread in the same pass.
+//! * [`random_access`]: a `Read + Seek` view of a sealed blob's plaintext
+//!   that authenticates and decrypts only the chunks it reads.
 //! * [`small`]: one-shot AEAD for small values (metadata rows, index values),
 //!   sub-key derivation and keyed identifiers (HMAC) for naming blobs.
 //! * [`keyfile`]: secrets sealed under a passphrase with Argon2id.
@@ -14,10 +17,12 @@
 //! implementation is redacted.
 
 pub mod keyfile;
+pub mod random_access;
 pub mod small;
 pub mod stream;
 
 pub use keyfile::{KdfParams, KeyfileError, open_with_passphrase, seal_with_passphrase};
+pub use random_access::{BlobReader, BlobSource};
 pub use small::{SmallError, derive_subkey, keyed_id, open, seal};
 pub use stream::{BlobKey, Sealed, StreamError, decrypt_and_hash, encrypt_and_hash};
 

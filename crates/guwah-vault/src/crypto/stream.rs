@@ -74,6 +74,11 @@
 //! chunk, leaving 16 bytes or more of it, is reported as `Tampered` (the cut
 //! removed the tag, so nothing distinguishes it from damage). Every one of
 //! these alterations is always *detected*; only the label can be imprecise.
+//!
+//! Because each chunk is sealed under its own index and the total length
+//! says which chunk is last, any chunk can also be opened alone:
+//! [`BlobReader`](super::random_access::BlobReader) reads a blob at random
+//! offsets and reports the same errors.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -108,7 +113,7 @@ pub const TAG_SIZE: usize = 16;
 /// (65536 chunks = 4 GiB either way).
 pub const REORDER_WINDOW: u64 = 1 << 16;
 
-const PIECE: usize = CHUNK_SIZE + TAG_SIZE;
+pub(super) const PIECE: usize = CHUNK_SIZE + TAG_SIZE;
 const INFO_PAYLOAD: &[u8] = b"guwah/blob/v1 payload";
 const INFO_HEADER: &[u8] = b"guwah/blob/v1 header";
 const LABEL_KEY_ID: &[u8] = b"guwah/blob/v1 key id";
@@ -239,7 +244,7 @@ pub enum StreamError {
 /// Chunks are sealed and opened with ring's AES-256-GCM (assembly with
 /// AES-NI/VAES and carry-less multiply: about 3x RustCrypto's here), which
 /// matters because encryption shares two cores with SHA-256 on the add path.
-struct BlobKeys {
+pub(super) struct BlobKeys {
     aead: ring::aead::LessSafeKey,
     /// Raw AES-256 under the payload key, used only to classify failures.
     block: Aes256,
@@ -276,7 +281,7 @@ impl BlobKeys {
 
     /// Authenticates and decrypts `piece` (ciphertext || tag) in place; on
     /// failure the piece is left unchanged. Returns the plaintext length.
-    fn open_chunk(&self, counter: u64, last: bool, piece: &mut [u8]) -> Option<usize> {
+    pub(super) fn open_chunk(&self, counter: u64, last: bool, piece: &mut [u8]) -> Option<usize> {
         let data_len = piece.len().checked_sub(TAG_SIZE)?;
         let (data, tag) = piece.split_at_mut(data_len);
         let tag = ring::aead::Tag::try_from(&tag[..]).ok()?;
@@ -707,7 +712,7 @@ fn encrypt_with_salt<R: Read, W: Write>(
 }
 
 /// Checks a v1 header and derives the per-blob keys from it.
-fn open_header(header: &[u8], key: &BlobKey) -> Result<BlobKeys, StreamError> {
+pub(super) fn open_header(header: &[u8], key: &BlobKey) -> Result<BlobKeys, StreamError> {
     let magic_len = header.len().min(MAGIC.len());
     if header[..magic_len] != MAGIC[..magic_len] {
         return Err(if header.starts_with(b"guwah/blob/") {
@@ -741,7 +746,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Works out why chunk `counter` (the sealed `piece`) failed to
 /// authenticate. Runs only on the failure path; costs one GHASH pass plus
 /// one AES block per candidate index and offset (tens of milliseconds).
-fn diagnose(keys: &BlobKeys, counter: u64, at_eof: bool, piece: &[u8]) -> StreamError {
+pub(super) fn diagnose(keys: &BlobKeys, counter: u64, at_eof: bool, piece: &[u8]) -> StreamError {
     let ghash = Ghash {
         h: keys.encrypt_block([0u8; 16]),
     };
