@@ -2,7 +2,6 @@
 //! video (re-encoded, resized, lightly cropped), found by PDQ perceptual
 //! hashes kept encrypted in the index. Nothing here recognises people.
 
-
 use clap::Args;
 use guwah_vault::short_id;
 

@@ -394,3 +394,46 @@ fn timestamp_verify_checks_a_standalone_token() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["valid"], true, "{v}");
 }
+
+/// A manifest path with `ESC[8m` concealed the verdict line after it, and
+/// an encoded CR LF forged lines; chat text reached `search` raw.
+#[test]
+fn manifest_paths_and_chat_text_are_printed_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bag = tmp.path().join("bag");
+    fs::create_dir_all(bag.join("data")).unwrap();
+    fs::write(
+        bag.join("bagit.txt"),
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
+    let hash = hex(&sha256(b""));
+    fs::write(
+        bag.join("manifest-sha256.txt"),
+        format!("{hash}  data/x%0D%0AVALID bag\u{1b}[8m\n"),
+    )
+    .unwrap();
+    for args in [vec!["bag", "validate"], vec!["verify-bundle"]] {
+        let o = Command::new(bin())
+            .args(&args)
+            .arg(&bag)
+            .env_remove("GUWAH_VAULT")
+            .output()
+            .unwrap();
+        let out = text(&o);
+        assert_ne!(code(&o), 0, "{out}");
+        assert!(!out.contains('\u{1b}'), "raw ESC from {args:?}: {out:?}");
+        assert!(!out.contains("\r"), "raw CR from {args:?}: {out:?}");
+        assert!(out.contains("\\u{001b}[8m"), "{args:?}: {out:?}");
+    }
+    let v = TestVault::init();
+    let chat = v.file(
+        "WhatsApp Chat with Aziz.txt",
+        "12/31/23, 10:00 - Aziz: meet at the checkpoint\u{1b}[8m hidden\n12/31/23, 10:01 - Aziz: ok\r\nFAKE: line\n"
+            .as_bytes(),
+    );
+    v.ok(&["add", "--chat", &chat]);
+    let out = v.ok(&["search", "checkpoint"]);
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    assert!(out.contains("\\u{001b}[8m"), "{out:?}");
+}
