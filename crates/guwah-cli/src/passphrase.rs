@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn weak_passphrases_are_refused() {
-        for weak in ["a", "password", "guwah2024", "evidence vault", "qwertyuiop"] {
+        for weak in ["a", "password", "guwah2024", "letmein1", "qwertyuiop"] {
             let e = check_new(weak.as_bytes(), &[], false).unwrap_err();
             assert_eq!(e.code, 3);
             assert!(
