@@ -252,7 +252,11 @@ impl Journal {
             Err(e) => {
                 let why = format!("{}: {e}", self.path.display());
                 // A partial record would hide every later one: cut it off.
-                if let Err(e2) = self.file.set_len(self.len).and_then(|()| self.file.sync_all()) {
+                if let Err(e2) = self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_all())
+                {
                     self.broken = Some(format!("{why}; then: {e2}"));
                 }
                 Err(why)
@@ -463,7 +467,10 @@ impl WitnessStore {
             let damaged = |what: String| VaultError::damaged(path.display().to_string(), what);
             let head = WitnessedHead::from_note(&bytes).map_err(|e| damaged(e.to_string()))?;
             if head.checkpoint.origin != *origin {
-                return Err(damaged(format!("holds origin {:?}, not {origin:?}", head.checkpoint.origin)));
+                return Err(damaged(format!(
+                    "holds origin {:?}, not {origin:?}",
+                    head.checkpoint.origin
+                )));
             }
             merge(&mut heads, head);
         }
@@ -538,10 +545,11 @@ impl WitnessStore {
             q.leader = true;
             let batch = std::mem::take(&mut q.pending);
             drop(q);
-            let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.apply(&batch)
-            }))
-            .unwrap_or_else(|_| vec![Err(internal("committing state: panicked")); batch.len()]);
+            let results =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.apply(&batch)))
+                    .unwrap_or_else(|_| {
+                        vec![Err(internal("committing state: panicked")); batch.len()]
+                    });
             q = lock(&self.queue);
             for (p, r) in batch.iter().zip(results) {
                 let _ = p.result.set(r);
@@ -637,7 +645,9 @@ mod tests {
 
     /// The request growing `log`'s tree from `old` to `new` leaves.
     fn grow(log: &Signer, old: u64, new: u64) -> Vec<u8> {
-        let leaves: Vec<merkle::Hash> = (0..new).map(|i| merkle::leaf_hash(&i.to_be_bytes())).collect();
+        let leaves: Vec<merkle::Hash> = (0..new)
+            .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
+            .collect();
         let cp = Checkpoint {
             origin: log.name().to_owned(),
             size: new,
@@ -677,7 +687,10 @@ mod tests {
             pending(&grow(&logs[1], 2, 2)), // the same checkpoint again
         ];
         let results = w.apply(&batch);
-        assert_eq!(results.iter().map(status).collect::<Vec<_>>(), [200, 200, 200, 409, 200]);
+        assert_eq!(
+            results.iter().map(status).collect::<Vec<_>>(),
+            [200, 200, 200, 409, 200]
+        );
         assert_eq!(results[3].as_ref().unwrap_err().body, "9\n");
         assert_eq!(w.durable_writes(), 1);
         drop(w);
@@ -713,7 +726,11 @@ mod tests {
             let line = t.join().unwrap().unwrap();
             assert!(line.starts_with("\u{2014} witness.test "));
         }
-        assert_eq!(w.durable_writes(), 2, "one write for the leader, one for the seven");
+        assert_eq!(
+            w.durable_writes(),
+            2,
+            "one write for the leader, one for the seven"
+        );
         for log in &logs {
             assert_eq!(w.latest(log.name()).unwrap().checkpoint.size, 3);
         }
@@ -739,13 +756,21 @@ mod tests {
         let journal = dir.join(STATE_DIR).join(JOURNAL_FILE);
         let good = fs::read(&journal).unwrap();
         // A crash in the middle of the next append.
-        let torn = record(&AddCheckpointRequest::parse(&grow(&logs[0], 3, 8)).unwrap().note);
+        let torn = record(
+            &AddCheckpointRequest::parse(&grow(&logs[0], 3, 8))
+                .unwrap()
+                .note,
+        );
         let mut f = OpenOptions::new().append(true).open(&journal).unwrap();
         f.write_all(&torn[..torn.len() / 2]).unwrap();
         drop(f);
         {
             let w = WitnessStore::open(&dir).unwrap();
-            assert_eq!(fs::read(&journal).unwrap(), good, "the torn record is cut off");
+            assert_eq!(
+                fs::read(&journal).unwrap(),
+                good,
+                "the torn record is cut off"
+            );
             assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 3);
             assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 7);
             w.add_checkpoint(&grow(&logs[0], 3, 8), 1).unwrap();
@@ -757,7 +782,10 @@ mod tests {
         let mut bytes = fs::read(&journal).unwrap();
         bytes[0] ^= 1;
         fs::write(&journal, bytes).unwrap();
-        assert!(matches!(WitnessStore::open(&dir), Err(VaultError::Damaged { .. })));
+        assert!(matches!(
+            WitnessStore::open(&dir),
+            Err(VaultError::Damaged { .. })
+        ));
     }
 
     #[test]
@@ -767,7 +795,7 @@ mod tests {
             let w = WitnessStore::open(&dir).unwrap();
             lock(&w.journal).compact_at = 0;
             for n in 1..=20u64 {
-                let old = if n <= 2 { 0 } else { n - 2 };
+                let old = n.saturating_sub(2);
                 w.add_checkpoint(&grow(&logs[(n % 2) as usize], old, n), 1)
                     .map(|_| ())
                     .unwrap_or_else(|e| panic!("{n}: {e}"));
@@ -779,7 +807,11 @@ mod tests {
             .iter()
             .map(|o| RECORD_HEAD + w.latest(o).unwrap().note.len())
             .sum();
-        assert!(journal.len() <= JOURNAL_MAGIC.len() + 2 * live, "{} bytes", journal.len());
+        assert!(
+            journal.len() <= JOURNAL_MAGIC.len() + 2 * live,
+            "{} bytes",
+            journal.len()
+        );
         assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 20);
         assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 19);
     }
