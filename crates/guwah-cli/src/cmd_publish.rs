@@ -29,6 +29,7 @@ use guwah_core::tiles::{
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::write_stdout;
+use crate::http::{HttpClient, HttpError};
 
 /// `guwah log serve` arguments.
 #[derive(Debug, Args)]
@@ -128,27 +129,17 @@ impl std::fmt::Display for FetchError {
     }
 }
 
-/// An HTTP client with timeouts and per-kind size limits, and a cache for one round.
+/// The HTTP client (timeouts, per-kind size limits) and a cache for one round.
 struct Client {
-    agent: ureq::Agent,
+    http: HttpClient,
     base: String,
     cache: HashMap<String, Vec<u8>>,
 }
 
 impl Client {
     fn new(base: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(60)))
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(20)))
-            .timeout_recv_body(Some(Duration::from_secs(30)))
-            .http_status_as_error(false)
-            .max_redirects(3)
-            .user_agent(concat!("guwah-monitor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Self {
-            agent,
+            http: HttpClient::new("monitor", Duration::from_secs(60), 3),
             base: base.trim_end_matches('/').to_owned(),
             cache: HashMap::new(),
         }
@@ -165,23 +156,17 @@ impl Client {
             why,
             status,
         };
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| err(e.to_string(), None))?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(err(format!("HTTP status {status}"), Some(status)));
+        let reply = self.http.get(&url, limit).map_err(|e| match e {
+            HttpError::TooLarge(n) => err(format!("larger than {n} bytes"), None),
+            e => err(e.to_string(), None),
+        })?;
+        if reply.status != 200 {
+            return Err(err(
+                format!("HTTP status {}", reply.status),
+                Some(reply.status),
+            ));
         }
-        resp.body_mut()
-            .with_config()
-            .limit(limit)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(n) => err(format!("larger than {n} bytes"), None),
-                e => err(e.to_string(), None),
-            })
+        Ok(reply.body)
     }
 
     /// A tile or bundle, cached: tile paths are immutable.

@@ -20,6 +20,7 @@ use guwah_vault::{Vault, VerifyReport};
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::{open, print_json, write_stdout};
+use crate::http::HttpClient;
 
 /// `guwah witness` subcommands.
 #[derive(Debug, Subcommand)]
@@ -305,32 +306,16 @@ pub fn log_witness(cli: &Cli, args: &LogWitnessArgs) -> Result<u8, Failure> {
 pub(crate) fn witness_transport(
     timeout: Duration,
 ) -> impl Fn(&str, &[u8]) -> Result<(u16, Vec<u8>), String> + Send + Sync + 'static {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("guwah-witness-client/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let client = HttpClient::new("witness-client", timeout, 0);
     move |url: &str, body: &[u8]| -> Result<(u16, Vec<u8>), String> {
-        let mut resp = agent
-            .post(url)
-            .header("Content-Type", "text/plain; charset=utf-8")
-            .send(body)
+        let reply = client
+            .post(
+                url,
+                "text/plain; charset=utf-8",
+                body,
+                MAX_RESPONSE_SIZE as u64,
+            )
             .map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_SIZE as u64)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(n) => {
-                    format!("response larger than {n} bytes")
-                }
-                e => e.to_string(),
-            })?;
-        Ok((status, body))
+        Ok((reply.status, reply.body))
     }
 }
