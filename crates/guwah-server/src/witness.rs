@@ -2,9 +2,11 @@
 //!
 //! `POST /add-checkpoint` and `GET /` (the witness's cosignature key). The
 //! handler only moves bytes: the decision is `guwah_core::witness`'s, the
-//! durable state and the group commit are `WitnessStore`'s.
+//! durable state and its group commit are `WitnessStore`'s. What is here is
+//! the gathering: requests that arrive while a batch is being flushed wait
+//! as tasks (not threads) and are committed together by the next.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -13,8 +15,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use guwah_core::witness::MAX_REQUEST_SIZE;
-use guwah_vault::witness_store::WitnessStore;
+use guwah_core::witness::{MAX_REQUEST_SIZE, WitnessRefusal};
+use guwah_vault::witness_store::{Checked, WitnessStore};
+use tokio::sync::oneshot;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::{AppError, TEXT};
@@ -22,6 +25,10 @@ use crate::error::{AppError, TEXT};
 /// The router of a witness over `store`. Bodies over the protocol's
 /// [`MAX_REQUEST_SIZE`] are refused (413) before they are read.
 pub fn router(store: Arc<WitnessStore>) -> Router {
+    let witness = Arc::new(Witness {
+        store,
+        queue: Mutex::new(Queue::default()),
+    });
     Router::new()
         .route(
             "/add-checkpoint",
@@ -36,7 +43,69 @@ pub fn router(store: Arc<WitnessStore>) -> Router {
         .route("/", get(vkey).fallback(not_found))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_SIZE))
-        .with_state(store)
+        .with_state(witness)
+}
+
+/// The store and the requests waiting for the next batch.
+struct Witness {
+    store: Arc<WitnessStore>,
+    queue: Mutex<Queue>,
+}
+
+type Outcome = Result<Checked, WitnessRefusal>;
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(Checked, oneshot::Sender<Outcome>)>,
+    /// A committer task is running (and will take what is waiting).
+    committing: bool,
+}
+
+impl Witness {
+    /// Commits `checked` with whatever else arrives meanwhile.
+    async fn commit(self: &Arc<Self>, checked: Checked) -> Result<Checked, AppError> {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            q.waiting.push((checked, tx));
+            if !std::mem::replace(&mut q.committing, true) {
+                tokio::spawn(Arc::clone(self).committer());
+            }
+        }
+        match rx.await {
+            Ok(outcome) => Ok(outcome?),
+            Err(_) => Err(AppError::internal("witness commit task ended")),
+        }
+    }
+
+    /// Commits batches until nothing waits: one durable write per batch,
+    /// on a thread that may block.
+    async fn committer(self: Arc<Self>) {
+        loop {
+            let batch = {
+                let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if q.waiting.is_empty() {
+                    q.committing = false;
+                    return;
+                }
+                std::mem::take(&mut q.waiting)
+            };
+            let (checked, answer): (Vec<Checked>, Vec<_>) = batch.into_iter().unzip();
+            let store = Arc::clone(&self.store);
+            let done = tokio::task::spawn_blocking(move || {
+                let results = store.commit(&checked);
+                (checked, results)
+            })
+            .await;
+            let Ok((checked, results)) = done else {
+                // Dropping the senders answers each waiter with an internal error.
+                continue;
+            };
+            for ((c, tx), r) in checked.into_iter().zip(answer).zip(results) {
+                let _ = tx.send(r.map(|()| c));
+            }
+        }
+    }
 }
 
 fn now() -> u64 {
@@ -45,20 +114,19 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-async fn add_checkpoint(
-    State(store): State<Arc<WitnessStore>>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    // Verifying, cosigning and the durable write block: off the connection
-    // threads. Requests arriving together share one durable write.
-    let lines = tokio::task::spawn_blocking(move || store.add_checkpoint(&body, now())).await??;
+async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Result<Response, AppError> {
+    // A signature check each (tens of microseconds of CPU): here, on the
+    // connection threads; only the durable write goes to a blocking thread.
+    let checked = w.store.check(&body)?;
+    let committed = w.commit(checked).await?;
+    let lines = w.store.cosign(&committed, now())?;
     Ok(([(header::CONTENT_TYPE, TEXT)], lines).into_response())
 }
 
-async fn vkey(State(store): State<Arc<WitnessStore>>) -> Response {
+async fn vkey(State(w): State<Arc<Witness>>) -> Response {
     (
         [(header::CONTENT_TYPE, TEXT)],
-        format!("{}\n", store.vkey()),
+        format!("{}\n", w.store.vkey()),
     )
         .into_response()
 }
@@ -191,6 +259,43 @@ mod tests {
         // Too large: 413 before reading.
         let (s, _, _) = post(&f.app, vec![b'x'; MAX_REQUEST_SIZE + 1]).await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn requests_arriving_together_share_one_durable_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        WitnessStore::init(&dir, "witness.test/w").unwrap();
+        let logs: Vec<Signer> = (0..8u8)
+            .map(|i| Signer::generate(&format!("example.org/log{i}"), [i + 1; 32]).unwrap())
+            .collect();
+        for l in &logs {
+            WitnessStore::add_log(&dir, &l.verifier().to_vkey(), None).unwrap();
+        }
+        let store = Arc::new(WitnessStore::open(&dir).unwrap());
+        let app = router(Arc::clone(&store));
+        let mut answers = tokio::task::JoinSet::new();
+        for l in &logs {
+            let cp = Checkpoint {
+                origin: l.name().to_owned(),
+                size: 3,
+                root: merkle::root_from_leaf_hashes(&leaves(3, 0)),
+                extensions: vec![],
+            };
+            let note = sign_checkpoint(&cp, l).unwrap();
+            let body = AddCheckpointRequest::encode(0, &[], note.as_bytes());
+            let app = app.clone();
+            answers.spawn(async move { post(&app, body).await });
+        }
+        while let Some(a) = answers.join_next().await {
+            let (status, _, text) = a.unwrap();
+            assert_eq!(status, StatusCode::OK, "{text}");
+        }
+        // All eight were waiting before the first batch was taken.
+        assert_eq!(store.durable_writes(), 1);
+        for l in &logs {
+            assert_eq!(store.latest(l.name()).unwrap().checkpoint.size, 3);
+        }
     }
 
     #[tokio::test]

@@ -16,15 +16,18 @@
 //! looser mode is refused, as ssh does): a witness is a service that must
 //! cosign unattended, so it cannot wait for a passphrase. Protect the host.
 //!
-//! **Group commit.** A request's checks that need no state (parse, origin,
-//! the log's signature) run on the caller's thread. Then it joins a queue;
-//! one caller at a time leads: it takes every request queued, applies them
-//! in arrival order to the state (so two requests for one origin in one
-//! batch chain), appends every changed head to the journal in one write and
-//! one `fdatasync`, and only then are the callers answered, each cosigning
-//! on its own thread. The check against the old size and the update stay
-//! atomic, as the spec requires, and nothing is answered before it is
-//! durable; requests that arrive together share one disk flush.
+//! **Group commit.** A request goes through three steps: [`WitnessStore::check`]
+//! (parse, origin, the log's signature: no state, so on any thread at
+//! once), [`WitnessStore::commit`] of a *batch* of checked requests, and
+//! [`WitnessStore::cosign`]. `commit` applies the batch in order to the
+//! state under one lock (so two requests for one origin in one batch
+//! chain), appends every changed head to the journal in one write and one
+//! `fdatasync`, and only then publishes it: the check against the old size
+//! and the update stay atomic, as the spec requires, nothing is answered
+//! before it is durable, and requests that arrive together (the server
+//! gathers them while the previous batch is being flushed) share one disk
+//! flush. [`WitnessStore::add_checkpoint`] is the three steps for one
+//! request.
 //!
 //! **The journal** is `guwah-witness-journal v1\n` followed by records
 //! `u32 BE length ‖ first 8 bytes of SHA-256(note) ‖ note`. A witness's
@@ -41,7 +44,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -86,27 +89,22 @@ pub struct WitnessStore {
     logs: HashMap<String, Vec<Verifier>>,
     /// The durable head of every origin ever cosigned.
     heads: Mutex<HashMap<String, WitnessedHead>>,
-    /// Written by the batch leader only.
+    /// Held for a whole batch: one batch is decided and written at a time.
     journal: Mutex<Journal>,
-    queue: Mutex<Queue>,
     writes: AtomicU64,
     _lock: File,
 }
 
-/// Requests waiting for the next batch, and whether a batch is running.
-#[derive(Default)]
-struct Queue {
-    pending: Vec<Arc<Pending>>,
-    leader: bool,
-}
+/// An `add-checkpoint` request that passed every check needing no state:
+/// its origin is witnessed, a trusted key signed it, `old` ≤ its size.
+#[derive(Debug, Clone)]
+pub struct Checked(AddCheckpointRequest);
 
-/// A request that passed its stateless checks, waiting to be committed.
-struct Pending {
-    req: AddCheckpointRequest,
-    /// Set (under the queue lock) once its batch is durable or refused.
-    result: OnceLock<Result<(), WitnessRefusal>>,
-    /// Waited on with the queue lock.
-    wake: Condvar,
+impl Checked {
+    /// The checkpoint's origin.
+    pub fn origin(&self) -> &str {
+        &self.0.checkpoint.origin
+    }
 }
 
 /// The append-only state file.
@@ -481,7 +479,6 @@ impl WitnessStore {
             logs,
             heads: Mutex::new(heads),
             journal: Mutex::new(journal),
-            queue: Mutex::new(Queue::default()),
             writes: AtomicU64::new(0),
             _lock: lock,
         })
@@ -510,71 +507,49 @@ impl WitnessStore {
 
     /// Answers one `add-checkpoint` request body at time `now` (POSIX
     /// seconds): the cosignature line(s) on success, or the refusal. The
-    /// new state is durable before this returns `Ok`. Safe to call from
-    /// many threads at once: concurrent requests are committed together.
+    /// new state is durable before this returns `Ok`. [`check`](Self::check),
+    /// [`commit`](Self::commit) of this one request, [`cosign`](Self::cosign):
+    /// a server that answers many at once commits them in batches instead.
     pub fn add_checkpoint(&self, body: &[u8], now: u64) -> Result<String, WitnessRefusal> {
+        let checked = self.check(body)?;
+        self.commit(std::slice::from_ref(&checked))
+            .pop()
+            .unwrap_or_else(|| Err(internal("no result")))?;
+        self.cosign(&checked, now)
+    }
+
+    /// Parses a request body and makes the checks that need no state, in
+    /// the spec's order: malformed (400), unknown origin (404), no valid
+    /// signature by a trusted key (403), `old` larger than the size (400).
+    /// CPU only (a signature check): call it from many threads at once.
+    pub fn check(&self, body: &[u8]) -> Result<Checked, WitnessRefusal> {
         let req = AddCheckpointRequest::parse(body).map_err(|e| WitnessRefusal::bad_request(&e))?;
         let keys: Vec<&dyn NoteVerifier> = self
             .logs
             .get(&req.checkpoint.origin)
             .map(|v| v.iter().map(|k| k as &dyn NoteVerifier).collect())
             .unwrap_or_default();
-        // 404, 403 and 400 need no state: checked here, in parallel.
         witness::check_request(&req, &keys)?;
-        let done = self.commit(req)?;
-        witness::cosign(&done.req, &self.signer, now)
+        Ok(Checked(req))
     }
 
-    /// Queues `req` and returns once its batch is durable (or refused).
-    fn commit(&self, req: AddCheckpointRequest) -> Result<Arc<Pending>, WitnessRefusal> {
-        let me = Arc::new(Pending {
-            req,
-            result: OnceLock::new(),
-            wake: Condvar::new(),
-        });
-        let mut q = lock(&self.queue);
-        q.pending.push(Arc::clone(&me));
-        loop {
-            if let Some(r) = me.result.get() {
-                return r.clone().map(|()| Arc::clone(&me));
-            }
-            if q.leader {
-                q = me.wake.wait(q).unwrap_or_else(PoisonError::into_inner);
-                continue;
-            }
-            q.leader = true;
-            let batch = std::mem::take(&mut q.pending);
-            drop(q);
-            let results =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.apply(&batch)))
-                    .unwrap_or_else(|_| {
-                        vec![Err(internal("committing state: panicked")); batch.len()]
-                    });
-            q = lock(&self.queue);
-            for (p, r) in batch.iter().zip(results) {
-                let _ = p.result.set(r);
-                p.wake.notify_one();
-            }
-            q.leader = false;
-            // The next batch, queued meanwhile, gets a leader.
-            if let Some(next) = q.pending.first() {
-                next.wake.notify_one();
-            }
-        }
-    }
-
-    /// Applies a batch in order, makes the changed heads durable in one
-    /// write, and only then publishes them; one result per request.
-    fn apply(&self, batch: &[Arc<Pending>]) -> Vec<Result<(), WitnessRefusal>> {
+    /// Commits a batch of checked requests, in order, with one durable
+    /// write: for each, `Ok` once its new state (if it changes anything)
+    /// is on disk, or its refusal (409, 422; 500 if the write failed).
+    /// Blocks on the disk; batches are committed one at a time.
+    pub fn commit(&self, batch: &[Checked]) -> Vec<Result<(), WitnessRefusal>> {
+        // Held across decision and write: the next batch decides on this
+        // one's durable result.
+        let mut journal = lock(&self.journal);
         let mut staged: HashMap<&str, WitnessedHead> = HashMap::new();
         let mut results = Vec::with_capacity(batch.len());
         {
             let heads = lock(&self.heads);
-            for p in batch {
-                let origin = p.req.checkpoint.origin.as_str();
+            for Checked(req) in batch {
+                let origin = req.checkpoint.origin.as_str();
                 let current = staged.get(origin).or_else(|| heads.get(origin));
                 let before = current.map(|h| h.checkpoint.size);
-                match witness::next_state(current, &p.req) {
+                match witness::next_state(current, req) {
                     Ok(new) => {
                         if before != Some(new.checkpoint.size) {
                             staged.insert(origin, new);
@@ -588,7 +563,6 @@ impl WitnessStore {
         if staged.is_empty() {
             return results;
         }
-        let mut journal = lock(&self.journal);
         match journal.append(staged.values().map(|h| h.note.as_slice())) {
             Ok(()) => {
                 self.writes.fetch_add(1, Ordering::Relaxed);
@@ -606,6 +580,11 @@ impl WitnessStore {
             }
         }
         results
+    }
+
+    /// The cosignature line(s) for a committed request, at `now`.
+    pub fn cosign(&self, checked: &Checked, now: u64) -> Result<String, WitnessRefusal> {
+        witness::cosign(&checked.0, &self.signer, now)
     }
 
     /// The latest cosigned checkpoint for `origin`, if any.
@@ -663,14 +642,6 @@ mod tests {
         AddCheckpointRequest::encode(old, &proof, note.as_bytes())
     }
 
-    fn pending(body: &[u8]) -> Arc<Pending> {
-        Arc::new(Pending {
-            req: AddCheckpointRequest::parse(body).unwrap(),
-            result: OnceLock::new(),
-            wake: Condvar::new(),
-        })
-    }
-
     fn status(r: &Result<(), WitnessRefusal>) -> u16 {
         r.as_ref().map_or_else(|e| e.status, |()| 200)
     }
@@ -680,13 +651,13 @@ mod tests {
         let (_tmp, dir, logs) = witness_for(2);
         let w = WitnessStore::open(&dir).unwrap();
         let batch = [
-            pending(&grow(&logs[0], 0, 4)),
-            pending(&grow(&logs[0], 4, 9)), // chains on the first, same batch
-            pending(&grow(&logs[1], 0, 2)),
-            pending(&grow(&logs[0], 0, 4)), // stale: 409 with the batch's size
-            pending(&grow(&logs[1], 2, 2)), // the same checkpoint again
+            w.check(&grow(&logs[0], 0, 4)).unwrap(),
+            w.check(&grow(&logs[0], 4, 9)).unwrap(), // chains on the first, same batch
+            w.check(&grow(&logs[1], 0, 2)).unwrap(),
+            w.check(&grow(&logs[0], 0, 4)).unwrap(), // stale: 409 with the batch's size
+            w.check(&grow(&logs[1], 2, 2)).unwrap(), // the same checkpoint again
         ];
-        let results = w.apply(&batch);
+        let results = w.commit(&batch);
         assert_eq!(
             results.iter().map(status).collect::<Vec<_>>(),
             [200, 200, 200, 409, 200]
@@ -698,42 +669,11 @@ mod tests {
         assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 9);
         assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 2);
         // A batch that changes nothing writes nothing.
-        assert_eq!(status(&w.apply(&[pending(&grow(&logs[0], 9, 9))])[0]), 200);
-        assert_eq!(w.durable_writes(), 0);
-    }
-
-    #[test]
-    fn requests_arriving_together_share_a_write() {
-        let (_tmp, dir, logs) = witness_for(8);
-        let w = Arc::new(WitnessStore::open(&dir).unwrap());
-        // Hold the journal: the first request leads and waits on it while
-        // the other seven queue behind it.
-        let journal = lock(&w.journal);
-        let threads: Vec<_> = logs
-            .iter()
-            .map(|log| {
-                let (w, body) = (Arc::clone(&w), grow(log, 0, 3));
-                std::thread::spawn(move || w.add_checkpoint(&body, 1))
-            })
-            .collect();
-        let t = std::time::Instant::now();
-        while lock(&w.queue).pending.len() < 7 {
-            assert!(t.elapsed().as_secs() < 30, "requests never queued");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        drop(journal);
-        for t in threads {
-            let line = t.join().unwrap().unwrap();
-            assert!(line.starts_with("\u{2014} witness.test "));
-        }
         assert_eq!(
-            w.durable_writes(),
-            2,
-            "one write for the leader, one for the seven"
+            status(&w.commit(&[w.check(&grow(&logs[0], 9, 9)).unwrap()])[0]),
+            200
         );
-        for log in &logs {
-            assert_eq!(w.latest(log.name()).unwrap().checkpoint.size, 3);
-        }
+        assert_eq!(w.durable_writes(), 0);
     }
 
     #[test]
