@@ -2,11 +2,11 @@
 //! logs at once, against in-process cosignature signing as the ceiling.
 //!
 //! N logs (origins), each with its own Ed25519 key, are configured in a
-//! fresh witness folder; `guwah witness serve` runs on 127.0.0.1; M client
-//! threads, each owning N/M logs and one keep-alive connection, send
-//! `add-checkpoint` requests that grow their logs by one to four leaves
-//! (with the consistency proof from the size last cosigned), one at a time
-//! per connection, for a fixed time. Reported: requests/s and p50/p99
+//! fresh witness folder; `guwah witness serve` runs on 127.0.0.1; M clients
+//! (tasks on one thread, as a load generator runs them), each owning N/M
+//! logs and one keep-alive connection, send `add-checkpoint` requests that
+//! grow their logs by one to four leaves (with the consistency proof from
+//! the size last cosigned), one at a time per connection, for a fixed time. Reported: requests/s and p50/p99
 //! latency, next to Ed25519 cosignatures/s signed in-process on one thread
 //! (the work a witness cannot avoid), and the witness's own decision
 //! (parse, verify the log's signature, check the proof, cosign) in-process
@@ -18,8 +18,7 @@
 //! answer. Each request assumes the previous one for its log succeeded, so
 //! a refusal makes the rest of that log's requests fail too (counted).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader as StdBufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,6 +28,8 @@ use guwah_core::merkle::{self, Hash, NodeSource};
 use guwah_core::note::{CosignatureSigner, NoteVerifier, Signer};
 use guwah_core::witness::{self, AddCheckpointRequest};
 use guwah_vault::witness_store::WitnessStore;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 /// Requests prepared per second of the run: more than a witness on this
 /// kind of machine can answer, so the clients do not run dry.
@@ -111,39 +112,69 @@ impl Drop for Child2 {
     }
 }
 
-fn post(stream: &mut BufReader<TcpStream>, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let head = format!(
+/// A whole `POST /add-checkpoint` request, head and body, for one write.
+fn http_request(body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
         "POST /add-checkpoint HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n\r\n",
         body.len()
-    );
-    // One write: head and body in one segment, as a client library would.
-    let mut req = Vec::with_capacity(head.len() + body.len());
-    req.extend_from_slice(head.as_bytes());
+    )
+    .into_bytes();
     req.extend_from_slice(body);
-    stream
-        .get_mut()
-        .write_all(&req)
-        .map_err(|e| e.to_string())?;
+    req
+}
+
+/// Reads one response; its status.
+async fn read_response(s: &mut BufReader<TcpStream>) -> Result<u16, String> {
     let mut line = String::new();
-    stream.read_line(&mut line).map_err(|e| e.to_string())?;
+    s.read_line(&mut line).await.map_err(|e| e.to_string())?;
     let status: u16 = line
         .get(9..12)
-        .and_then(|s| s.parse().ok())
+        .and_then(|c| c.parse().ok())
         .ok_or(format!("bad status line {line:?}"))?;
     let mut len = 0usize;
     loop {
-        let mut h = String::new();
-        stream.read_line(&mut h).map_err(|e| e.to_string())?;
-        if h == "\r\n" || h.is_empty() {
+        line.clear();
+        s.read_line(&mut line).await.map_err(|e| e.to_string())?;
+        if line == "\r\n" || line.is_empty() {
             break;
         }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             len = v.trim().parse().map_err(|_| "bad content-length")?;
         }
     }
-    let mut out = vec![0u8; len];
-    stream.read_exact(&mut out).map_err(|e| e.to_string())?;
-    Ok((status, out))
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+    Ok(status)
+}
+
+/// One client: its prepared requests in order, one at a time, on one
+/// keep-alive connection, until they run out or `deadline`.
+async fn client(
+    addr: String,
+    requests: Vec<Vec<u8>>,
+    deadline: Instant,
+) -> Result<(Vec<Duration>, u64, Instant), String> {
+    let s = TcpStream::connect(&addr).await.map_err(|e| e.to_string())?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut s = BufReader::new(s);
+    let mut lat = Vec::with_capacity(requests.len());
+    let mut errors = 0u64;
+    for req in &requests {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let t = Instant::now();
+        s.get_mut()
+            .write_all(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = read_response(&mut s).await?;
+        lat.push(t.elapsed());
+        if status != 200 {
+            errors += 1;
+        }
+    }
+    Ok((lat, errors, Instant::now()))
 }
 
 /// The next request of `log`, growing it by `grow` leaves.
@@ -183,7 +214,7 @@ fn prepare(group: &mut [Log], group_no: usize, count: usize) -> Result<Vec<Vec<u
         .collect()
 }
 
-/// Runs the benchmark with `logs` origins and `clients` threads for `secs`.
+/// Runs the benchmark with `logs` origins and `clients` connections for `secs`.
 pub fn run(
     guwah: &Path,
     dir: &Path,
@@ -219,7 +250,7 @@ pub fn run(
     let mut line = String::new();
     let out = child.stdout.take().ok_or("no stdout")?;
     let child = Child2(child);
-    BufReader::new(out)
+    StdBufReader::new(out)
         .read_line(&mut line)
         .map_err(|e| e.to_string())?;
     let addr = line
@@ -302,41 +333,45 @@ pub fn run(
         n as f64 / t.elapsed().as_secs_f64()
     };
 
-    // Load: each client sends its prepared requests, one at a time.
+    // Load: every client is a task on one thread (as a load generator
+    // would be: one wake-up serves many connections), each sending its
+    // prepared requests one at a time.
+    let prepared: Vec<Vec<Vec<u8>>> = prepared
+        .into_iter()
+        .map(|(_, bodies)| bodies.iter().map(|b| http_request(b)).collect())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let start = Instant::now();
-    let handles: Vec<_> = prepared
-        .into_iter()
-        .map(|(_, bodies)| {
-            let addr = addr.clone();
-            std::thread::spawn(move || -> Result<(Vec<Duration>, u64, Instant), String> {
-                let s = TcpStream::connect(&addr).map_err(|e| e.to_string())?;
-                s.set_read_timeout(Some(Duration::from_secs(30)))
-                    .map_err(|e| e.to_string())?;
-                let _ = s.set_nodelay(true);
-                let mut s = BufReader::new(s);
-                let mut lat = Vec::with_capacity(bodies.len());
-                let mut errors = 0u64;
-                for body in &bodies {
-                    if Instant::now() >= deadline {
-                        break;
-                    }
-                    let t = Instant::now();
-                    let (status, _) = post(&mut s, body)?;
-                    lat.push(t.elapsed());
-                    if status != 200 {
-                        errors += 1;
-                    }
-                }
-                Ok((lat, errors, Instant::now()))
+    let outcomes = runtime.block_on(async {
+        let tasks: Vec<_> = prepared
+            .into_iter()
+            .map(|requests| {
+                let limit = Duration::from_secs(secs + 30);
+                tokio::spawn(tokio::time::timeout(
+                    limit,
+                    client(addr.clone(), requests, deadline),
+                ))
             })
-        })
-        .collect();
+            .collect();
+        let mut outcomes = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            outcomes.push(match t.await {
+                Ok(Ok(r)) => r,
+                Ok(Err(_)) => Err("a client timed out".to_owned()),
+                Err(e) => Err(format!("client task: {e}")),
+            });
+        }
+        outcomes
+    });
     let mut lat = Vec::new();
     let mut errors = 0;
     let mut end = start;
-    for h in handles {
-        let (l, e, done) = h.join().map_err(|_| "client thread panicked")??;
+    for outcome in outcomes {
+        let (l, e, done) = outcome?;
         lat.extend(l);
         errors += e;
         end = end.max(done);
