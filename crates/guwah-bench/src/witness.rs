@@ -2,24 +2,38 @@
 //! logs at once, against in-process cosignature signing as the ceiling.
 //!
 //! N logs (origins), each with its own Ed25519 key, are configured in a
-//! fresh witness folder; `guwah witness serve` runs on 127.0.0.1; M client
-//! threads, each owning N/M logs, grow their logs by one to four leaves
-//! per request and send `add-checkpoint` (with the consistency proof) over
-//! keep-alive connections for a fixed time. Reported: requests/s and
-//! p50/p99 latency, next to Ed25519 cosignatures/s signed in-process on
-//! one thread (the work a witness cannot avoid).
+//! fresh witness folder; `guwah witness serve` runs on 127.0.0.1; M clients
+//! (tasks on one thread, as a load generator runs them), each owning N/M
+//! logs and one keep-alive connection, send `add-checkpoint` requests that
+//! grow their logs by one to four leaves (with the consistency proof from
+//! the size last cosigned), one at a time per connection, for a fixed time. Reported: requests/s and p50/p99
+//! latency, next to Ed25519 cosignatures/s signed in-process on one thread
+//! (the work a witness cannot avoid), and the witness's own decision
+//! (parse, verify the log's signature, check the proof, cosign) in-process
+//! on one thread, without HTTP or disk.
+//!
+//! The logs' side is computed before the clock starts: signing checkpoints
+//! and proofs is the logs' work, on their machines, not the witness's; in
+//! the timed loop a client only writes a prepared request and reads the
+//! answer. Each request assumes the previous one for its log succeeded, so
+//! a refusal makes the rest of that log's requests fail too (counted).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader as StdBufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use guwah_core::checkpoint::{Checkpoint, sign_checkpoint};
-use guwah_core::merkle::{self, Hash, LeafHashes};
-use guwah_core::note::{CosignatureSigner, Signer};
-use guwah_core::witness::AddCheckpointRequest;
+use guwah_core::merkle::{self, Hash, NodeSource};
+use guwah_core::note::{CosignatureSigner, NoteVerifier, Signer};
+use guwah_core::witness::{self, AddCheckpointRequest};
 use guwah_vault::witness_store::WitnessStore;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// Requests prepared per second of the run: more than a witness on this
+/// kind of machine can answer, so the clients do not run dry.
+const PREPARED_PER_SECOND: usize = 40_000;
 
 /// What the witness benchmark measured.
 pub struct WitnessResult {
@@ -37,13 +51,56 @@ pub struct WitnessResult {
     pub errors: u64,
     /// In-process cosignatures per second on one thread.
     pub sign_rate: f64,
+    /// In-process witness decisions (verify, check, cosign) per second on one thread.
+    pub logic_rate: f64,
 }
 
 struct Log {
     origin: String,
     signer: Signer,
-    leaves: Vec<Hash>,
+    tree: Tree,
     witnessed: u64,
+}
+
+/// A Merkle tree keeping every perfect subtree's hash: appends, roots and
+/// proofs in O(log n), so preparing requests stays cheap as logs grow.
+#[derive(Default)]
+struct Tree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    fn push(&mut self, leaf: Hash) {
+        let mut node = leaf;
+        let mut level = 0;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            self.levels[level].push(node);
+            let l = &self.levels[level];
+            if l.len() % 2 == 1 {
+                return;
+            }
+            node = merkle::node_hash(&l[l.len() - 2], &l[l.len() - 1]);
+            level += 1;
+        }
+    }
+}
+
+impl NodeSource for Tree {
+    type Error = String;
+    fn node(&mut self, level: u8, index: u64) -> Result<Hash, String> {
+        self.levels
+            .get(usize::from(level))
+            .and_then(|l| l.get(index as usize))
+            .copied()
+            .ok_or_else(|| format!("no node {level}/{index}"))
+    }
 }
 
 struct Child2(Child);
@@ -55,59 +112,109 @@ impl Drop for Child2 {
     }
 }
 
-fn post(stream: &mut BufReader<TcpStream>, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let head = format!(
+/// A whole `POST /add-checkpoint` request, head and body, for one write.
+fn http_request(body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
         "POST /add-checkpoint HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n\r\n",
         body.len()
-    );
-    let s = stream.get_mut();
-    s.write_all(head.as_bytes())
-        .and_then(|_| s.write_all(body))
-        .map_err(|e| e.to_string())?;
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
+/// Reads one response; its status.
+async fn read_response(s: &mut BufReader<TcpStream>) -> Result<u16, String> {
     let mut line = String::new();
-    stream.read_line(&mut line).map_err(|e| e.to_string())?;
+    s.read_line(&mut line).await.map_err(|e| e.to_string())?;
     let status: u16 = line
         .get(9..12)
-        .and_then(|s| s.parse().ok())
+        .and_then(|c| c.parse().ok())
         .ok_or(format!("bad status line {line:?}"))?;
     let mut len = 0usize;
     loop {
-        let mut h = String::new();
-        stream.read_line(&mut h).map_err(|e| e.to_string())?;
-        if h == "\r\n" || h.is_empty() {
+        line.clear();
+        s.read_line(&mut line).await.map_err(|e| e.to_string())?;
+        if line == "\r\n" || line.is_empty() {
             break;
         }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             len = v.trim().parse().map_err(|_| "bad content-length")?;
         }
     }
-    let mut out = vec![0u8; len];
-    stream.read_exact(&mut out).map_err(|e| e.to_string())?;
-    Ok((status, out))
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+    Ok(status)
 }
 
-fn request(log: &mut Log, grow: usize, seq: u64) -> Vec<u8> {
-    let n = log.leaves.len() as u64;
+/// One client: its prepared requests in order, one at a time, on one
+/// keep-alive connection, until they run out or `deadline`.
+async fn client(
+    addr: String,
+    requests: Vec<Vec<u8>>,
+    deadline: Instant,
+) -> Result<(Vec<Duration>, u64, Instant), String> {
+    let s = TcpStream::connect(&addr).await.map_err(|e| e.to_string())?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut s = BufReader::new(s);
+    let mut lat = Vec::with_capacity(requests.len());
+    let mut errors = 0u64;
+    for req in &requests {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let t = Instant::now();
+        s.get_mut()
+            .write_all(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = read_response(&mut s).await?;
+        lat.push(t.elapsed());
+        if status != 200 {
+            errors += 1;
+        }
+    }
+    Ok((lat, errors, Instant::now()))
+}
+
+/// The next request of `log`, growing it by `grow` leaves.
+fn request(log: &mut Log, grow: usize, seq: u64) -> Result<Vec<u8>, String> {
     for i in 0..grow {
         let mut leaf = log.origin.clone().into_bytes();
         leaf.extend_from_slice(&(seq * 8 + i as u64).to_be_bytes());
-        log.leaves.push(merkle::leaf_hash(&leaf));
+        log.tree.push(merkle::leaf_hash(&leaf));
     }
-    let _ = n;
-    let size = log.leaves.len() as u64;
+    let size = log.tree.size();
     let cp = Checkpoint {
         origin: log.origin.clone(),
         size,
-        root: merkle::root_from_leaf_hashes(&log.leaves),
+        root: merkle::tree_root(size, &mut log.tree)?,
         extensions: Vec::new(),
     };
-    let note = sign_checkpoint(&cp, &log.signer).unwrap_or_default();
-    let proof = merkle::consistency_proof(log.witnessed, size, &mut LeafHashes(&log.leaves))
-        .unwrap_or_default();
-    AddCheckpointRequest::encode(log.witnessed, &proof, note.as_bytes())
+    let note = sign_checkpoint(&cp, &log.signer).map_err(|e| e.to_string())?;
+    let proof = if log.witnessed == 0 {
+        Vec::new()
+    } else {
+        merkle::consistency_proof(log.witnessed, size, &mut log.tree)
+            .map_err(|e| format!("{e:?}"))?
+    };
+    let body = AddCheckpointRequest::encode(log.witnessed, &proof, note.as_bytes());
+    log.witnessed = size;
+    Ok(body)
 }
 
-/// Runs the benchmark with `logs` origins and `clients` threads for `secs`.
+/// A client's requests, in order, round robin over its logs.
+fn prepare(group: &mut [Log], group_no: usize, count: usize) -> Result<Vec<Vec<u8>>, String> {
+    (0..count)
+        .map(|seq| {
+            let grow = 1 + ((seq + group_no) % 4);
+            let i = seq % group.len();
+            request(&mut group[i], grow, seq as u64)
+        })
+        .collect()
+}
+
+/// Runs the benchmark with `logs` origins and `clients` connections for `secs`.
 pub fn run(
     guwah: &Path,
     dir: &Path,
@@ -129,14 +236,13 @@ pub fn run(
         all.push(Log {
             origin,
             signer,
-            leaves: Vec::new(),
+            tree: Tree::default(),
             witnessed: 0,
         });
     }
     let mut child = Command::new(guwah)
         .args(["witness", "serve", "--addr", "127.0.0.1:0", "--dir"])
         .arg(&wdir)
-        .args(["--threads", &clients.max(1).to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -144,7 +250,7 @@ pub fn run(
     let mut line = String::new();
     let out = child.stdout.take().ok_or("no stdout")?;
     let child = Child2(child);
-    BufReader::new(out)
+    StdBufReader::new(out)
         .read_line(&mut line)
         .map_err(|e| e.to_string())?;
     let addr = line
@@ -171,55 +277,108 @@ pub fn run(
     }
     let sign_rate = n as f64 / t.elapsed().as_secs_f64();
 
-    // Load.
+    // The logs' side, before the clock: every request each client will send.
     let per = logs.div_ceil(clients.max(1));
     let mut groups: Vec<Vec<Log>> = Vec::new();
     while !all.is_empty() {
         let rest = all.split_off(per.min(all.len()));
         groups.push(std::mem::replace(&mut all, rest));
     }
+    let each = PREPARED_PER_SECOND * secs as usize / groups.len().max(1);
+    let prepared: Vec<(Vec<Log>, Vec<Vec<u8>>)> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = groups
+            .into_iter()
+            .enumerate()
+            .map(|(g, mut group)| {
+                scope.spawn(move || prepare(&mut group, g, each).map(|r| (group, r)))
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| {
+                j.join()
+                    .map_err(|_| "preparing requests panicked".to_owned())?
+            })
+            .collect::<Result<_, String>>()
+    })?;
+
+    // Second reference: the witness's decision in-process, one thread, no
+    // HTTP and no disk, over the first client's requests in order.
+    let logic_rate = {
+        let (group, bodies) = &prepared[0];
+        let keys: Vec<_> = group.iter().map(|l| l.signer.verifier()).collect();
+        let mut state = std::collections::HashMap::new();
+        let t = Instant::now();
+        let mut n = 0u64;
+        for body in bodies {
+            let req = AddCheckpointRequest::parse(body).map_err(|e| e.to_string())?;
+            let key = keys
+                .iter()
+                .find(|k| k.name() == req.checkpoint.origin)
+                .ok_or("no key")?;
+            let (new, line) = witness::add_checkpoint(
+                state.get(&req.checkpoint.origin),
+                &req,
+                &[key as &dyn NoteVerifier],
+                &cosigner,
+                1,
+            )
+            .map_err(|e| e.to_string())?;
+            std::hint::black_box(line);
+            state.insert(req.checkpoint.origin.clone(), new);
+            n += 1;
+            if t.elapsed() >= Duration::from_secs(1) {
+                break;
+            }
+        }
+        n as f64 / t.elapsed().as_secs_f64()
+    };
+
+    // Load: every client is a task on one thread (as a load generator
+    // would be: one wake-up serves many connections), each sending its
+    // prepared requests one at a time.
+    let prepared: Vec<Vec<Vec<u8>>> = prepared
+        .into_iter()
+        .map(|(_, bodies)| bodies.iter().map(|b| http_request(b)).collect())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let start = Instant::now();
-    let handles: Vec<_> = groups
-        .into_iter()
-        .enumerate()
-        .map(|(g, mut group)| {
-            let addr = addr.clone();
-            std::thread::spawn(move || -> Result<(Vec<Duration>, u64), String> {
-                let s = TcpStream::connect(&addr).map_err(|e| e.to_string())?;
-                s.set_read_timeout(Some(Duration::from_secs(30)))
-                    .map_err(|e| e.to_string())?;
-                let _ = s.set_nodelay(true);
-                let mut s = BufReader::new(s);
-                let mut lat = Vec::new();
-                let mut errors = 0u64;
-                let mut seq = 0u64;
-                while Instant::now() < deadline {
-                    let i = (seq as usize) % group.len();
-                    let grow = 1 + ((seq as usize + g) % 4);
-                    let body = request(&mut group[i], grow, seq);
-                    let t = Instant::now();
-                    let (status, _) = post(&mut s, &body)?;
-                    lat.push(t.elapsed());
-                    if status == 200 {
-                        group[i].witnessed = group[i].leaves.len() as u64;
-                    } else {
-                        errors += 1;
-                    }
-                    seq += 1;
-                }
-                Ok((lat, errors))
+    let outcomes = runtime.block_on(async {
+        let tasks: Vec<_> = prepared
+            .into_iter()
+            .map(|requests| {
+                let limit = Duration::from_secs(secs + 30);
+                tokio::spawn(tokio::time::timeout(
+                    limit,
+                    client(addr.clone(), requests, deadline),
+                ))
             })
-        })
-        .collect();
+            .collect();
+        let mut outcomes = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            outcomes.push(match t.await {
+                Ok(Ok(r)) => r,
+                Ok(Err(_)) => Err("a client timed out".to_owned()),
+                Err(e) => Err(format!("client task: {e}")),
+            });
+        }
+        outcomes
+    });
     let mut lat = Vec::new();
     let mut errors = 0;
-    for h in handles {
-        let (l, e) = h.join().map_err(|_| "client thread panicked")??;
+    let mut end = start;
+    for outcome in outcomes {
+        let (l, e, done) = outcome?;
         lat.extend(l);
         errors += e;
+        end = end.max(done);
     }
-    let wall = start.elapsed();
+    // Until the last client stopped (earlier than the deadline if the
+    // prepared requests ran out).
+    let wall = end - start;
     drop(child);
     let _ = std::fs::remove_dir_all(&wdir);
     lat.sort();
@@ -236,5 +395,6 @@ pub fn run(
         p99: pct(0.99),
         errors,
         sign_rate,
+        logic_rate,
     })
 }

@@ -1,9 +1,8 @@
 //! `guwah log serve` and `guwah log monitor`: the log as C2SP tlog-tiles over HTTP.
 //!
-//! `serve` publishes `VAULT/log/` read-only: `/checkpoint`, `/tile/<L>/<N>[.p/<W>]` and
-//! `/tile/entries/<N>[.p/<W>]`, only for paths covered by the committed checkpoint (tiles being
-//! staged by a writer are never served), with paths re-rendered from their parsed coordinates so
-//! nothing outside the log folder can be named.
+//! `serve` publishes `VAULT/log/` read-only through `guwah_server::log`: `/checkpoint`,
+//! `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]`, only for paths covered by the
+//! committed checkpoint.
 //!
 //! `monitor` follows a published log: it verifies each checkpoint with the log's key, recomputes
 //! the root from the tiles, checks consistency with the last checkpoint it saw (kept in a state
@@ -23,14 +22,14 @@ use guwah_core::merkle::{Hash, consistency_proof, leaf_hash, tree_root, verify_c
 use guwah_core::note::{self, Verifier};
 use guwah_core::record::{EVENT_V1, ITEM_V1, Record};
 use guwah_core::tiles::{
-    EntryBundleId, TILE_WIDTH, TileError, TileId, TileNodeSource, entry_bundles_for_size,
-    parse_entry_bundle, parse_hash_tile,
+    TILE_WIDTH, TileError, TileId, TileNodeSource, entry_bundles_for_size, parse_entry_bundle,
+    parse_hash_tile,
 };
-use guwah_http::{Request, Response};
 
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::write_stdout;
+use crate::http::{HttpClient, HttpError};
 
 /// `guwah log serve` arguments.
 #[derive(Debug, Args)]
@@ -62,13 +61,6 @@ pub struct MonitorArgs {
 // ---------------------------------------------------------------------------------------------
 // serve
 
-/// Cache-Control of full tiles and bundles: their paths never change content.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Cache-Control of partial tiles and bundles: immutable too, but superseded by wider ones.
-const PARTIAL: &str = "public, max-age=3600, immutable";
-/// Cache-Control of the checkpoint, which changes with every commit.
-const CHECKPOINT: &str = "no-store";
-
 /// Run `guwah log serve`.
 pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
     let vault = crate::commands::open(cli, false)?;
@@ -80,88 +72,29 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
             message: format!("{}: no checkpoint to serve", dir.display()),
         });
     }
-    let server =
-        guwah_http::Server::bind(&args.addr, guwah_http::Config::default()).map_err(|e| {
-            Failure {
-                code: 3,
-                message: format!("cannot listen on {}: {e}", args.addr),
-            }
-        })?;
+    let listener = std::net::TcpListener::bind(&args.addr).map_err(|e| Failure {
+        code: 3,
+        message: format!("cannot listen on {}: {e}", args.addr),
+    })?;
+    let local = listener.local_addr().map_err(|e| Failure {
+        code: 5,
+        message: format!("listening socket: {e}"),
+    })?;
     let line = format!(
-        "serving {} at http://{}/ (C2SP tlog-tiles); stop with Ctrl-C\n",
+        "serving {} at http://{local}/ (C2SP tlog-tiles); stop with Ctrl-C\n",
         dir.display(),
-        server.local_addr()
     );
     write_stdout(line.as_bytes())?;
-    server
-        .serve(move |req| route(&dir, req))
-        .map_err(|e| Failure {
-            code: 5,
-            message: format!("serving {}: {e}", args.addr),
-        })?;
+    guwah_server::run(
+        listener,
+        guwah_server::log::router(dir),
+        guwah_server::Limits::default(),
+    )
+    .map_err(|e| Failure {
+        code: 5,
+        message: format!("serving {}: {e}", args.addr),
+    })?;
     Ok(0)
-}
-
-fn not_found() -> Response {
-    Response::text(404, "not found\n")
-}
-
-/// Answers one request from the log folder `dir`.
-fn route(dir: &Path, req: &Request) -> Response {
-    if req.method != "GET" && req.method != "HEAD" {
-        return Response::text(405, "only GET and HEAD\n").with_header("Allow", "GET, HEAD");
-    }
-    let Some(path) = req.path().strip_prefix('/') else {
-        return not_found();
-    };
-    // The committed size: nothing past it is served (a writer may be staging it).
-    let Some((checkpoint, size)) = committed(dir) else {
-        return Response::text(503, "the log has no readable checkpoint\n")
-            .with_header("Cache-Control", CHECKPOINT);
-    };
-    if path == "checkpoint" {
-        return Response::text(200, String::from_utf8_lossy(&checkpoint).into_owned())
-            .with_header("Cache-Control", CHECKPOINT);
-    }
-    let (rel, full) = if let Ok(id) = EntryBundleId::parse_path(path) {
-        let end = id
-            .index
-            .checked_mul(256)
-            .and_then(|s| s.checked_add(id.width.into()));
-        if end.is_none_or(|e| e > size) {
-            return not_found();
-        }
-        (id.path(), id.width == TILE_WIDTH)
-    } else if let Ok(id) = TileId::parse_path(path) {
-        let hashes = size.checked_shr(u32::from(id.level) * 8).unwrap_or(0);
-        let end = id
-            .index
-            .checked_mul(256)
-            .and_then(|s| s.checked_add(id.width.into()));
-        if end.is_none_or(|e| e > hashes) {
-            return not_found();
-        }
-        (id.path(), id.width == TILE_WIDTH)
-    } else {
-        return not_found();
-    };
-    // `rel` is re-rendered from parsed numbers: it cannot leave the log folder.
-    match std::fs::read(dir.join(&rel)) {
-        Ok(bytes) => Response::bytes(200, "application/octet-stream", bytes)
-            .with_header("Cache-Control", if full { IMMUTABLE } else { PARTIAL }),
-        Err(_) => not_found(),
-    }
-}
-
-/// The checkpoint file and its tree size.
-fn committed(dir: &Path) -> Option<(Vec<u8>, u64)> {
-    let bytes = std::fs::read(dir.join("checkpoint")).ok()?;
-    if bytes.len() > note::MAX_NOTE_SIZE {
-        return None;
-    }
-    let parsed = note::Note::parse(&bytes).ok()?;
-    let size = Checkpoint::parse(&parsed.text).ok()?.size;
-    Some((bytes, size))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,27 +129,17 @@ impl std::fmt::Display for FetchError {
     }
 }
 
-/// An HTTP client with timeouts and per-kind size limits, and a cache for one round.
+/// The HTTP client (timeouts, per-kind size limits) and a cache for one round.
 struct Client {
-    agent: ureq::Agent,
+    http: HttpClient,
     base: String,
     cache: HashMap<String, Vec<u8>>,
 }
 
 impl Client {
     fn new(base: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(60)))
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(20)))
-            .timeout_recv_body(Some(Duration::from_secs(30)))
-            .http_status_as_error(false)
-            .max_redirects(3)
-            .user_agent(concat!("guwah-monitor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Self {
-            agent,
+            http: HttpClient::new("monitor", Duration::from_secs(60), 3),
             base: base.trim_end_matches('/').to_owned(),
             cache: HashMap::new(),
         }
@@ -233,23 +156,17 @@ impl Client {
             why,
             status,
         };
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| err(e.to_string(), None))?;
-        let status = resp.status().as_u16();
-        if status != 200 {
-            return Err(err(format!("HTTP status {status}"), Some(status)));
+        let reply = self.http.get(&url, limit).map_err(|e| match e {
+            HttpError::TooLarge(n) => err(format!("larger than {n} bytes"), None),
+            e => err(e.to_string(), None),
+        })?;
+        if reply.status != 200 {
+            return Err(err(
+                format!("HTTP status {}", reply.status),
+                Some(reply.status),
+            ));
         }
-        resp.body_mut()
-            .with_config()
-            .limit(limit)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(n) => err(format!("larger than {n} bytes"), None),
-                e => err(e.to_string(), None),
-            })
+        Ok(reply.body)
     }
 
     /// A tile or bundle, cached: tile paths are immutable.

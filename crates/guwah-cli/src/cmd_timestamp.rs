@@ -10,6 +10,7 @@ use clap::Args;
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::{open, print_json, write_stdout};
+use crate::http::HttpClient;
 
 /// The largest TSA answer read, in bytes.
 pub const MAX_TSA_RESPONSE: u64 = 1 << 20;
@@ -189,44 +190,21 @@ fn hash_file(path: &std::path::Path, alg: guwah_tsp::HashAlg) -> std::io::Result
 /// POST a `TimeStampReq`; return the body of a 200 answer of type
 /// `application/timestamp-reply`, at most [`MAX_TSA_RESPONSE`] bytes.
 pub fn post_timestamp_query(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("guwah/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    let mut resp = agent
-        .post(url)
-        .header("Content-Type", "application/timestamp-query")
-        .send(body)
+    let client = HttpClient::new("tsa-client", Duration::from_secs(30), 0);
+    let reply = client
+        .post(url, "application/timestamp-query", body, MAX_TSA_RESPONSE)
         .map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
-    if status != 200 {
-        return Err(format!("HTTP status {status}"));
+    if reply.status != 200 {
+        return Err(format!("HTTP status {}", reply.status));
     }
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let mime = ct.split(';').next().unwrap_or("").trim().to_string();
+    let mime = reply.mime();
     if mime != "application/timestamp-reply" && mime != "application/timestamp-response" {
         return Err(format!(
             "answer is not application/timestamp-reply (Content-Type {:?})",
-            ct.chars().take(80).collect::<String>()
+            reply.content_type.chars().take(80).collect::<String>()
         ));
     }
-    resp.body_mut()
-        .with_config()
-        .limit(MAX_TSA_RESPONSE)
-        .read_to_vec()
-        .map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(n) => format!("answer larger than {n} bytes"),
-            e => e.to_string(),
-        })
+    Ok(reply.body)
 }
 
 /// Run `guwah timestamp`.

@@ -7,20 +7,20 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use guwah_core::bag::BagFiles;
 use guwah_core::bundle::BundleReport;
 use guwah_core::note::CosignatureVerifier;
 use guwah_core::witness::{self as proto, MAX_RESPONSE_SIZE};
-use guwah_http::{Config, Response, Server};
 use guwah_vault::witness_store::WitnessStore;
 use guwah_vault::{Vault, VerifyReport};
 
 use crate::Failure;
 use crate::cli::Cli;
 use crate::commands::{open, print_json, write_stdout};
+use crate::http::HttpClient;
 
 /// `guwah witness` subcommands.
 #[derive(Debug, Subcommand)]
@@ -65,9 +65,9 @@ of each log are written durably before every cosignature. Prints the address onc
         /// The witness folder.
         #[arg(long, value_name = "WITNESS_DIR")]
         dir: PathBuf,
-        /// Worker threads (connections served at once).
-        #[arg(long, default_value_t = 16)]
-        threads: usize,
+        /// Threads running the connections (default: one per core); connections are not tied to threads.
+        #[arg(long)]
+        threads: Option<usize>,
     },
 }
 
@@ -158,12 +158,6 @@ pub fn verify_bundle(
     Ok(report)
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Run `guwah witness ...`.
 pub fn run(cli: &Cli, cmd: &WitnessCommand) -> Result<u8, Failure> {
     match cmd {
@@ -200,46 +194,36 @@ pub fn run(cli: &Cli, cmd: &WitnessCommand) -> Result<u8, Failure> {
     }
 }
 
-fn serve(addr: &str, dir: &std::path::Path, threads: usize) -> Result<u8, Failure> {
+fn serve(addr: &str, dir: &std::path::Path, threads: Option<usize>) -> Result<u8, Failure> {
     let store = Arc::new(WitnessStore::open(dir)?);
-    let server = Server::bind(
-        addr,
-        Config {
-            threads: threads.max(1),
-            // A checkpoint note is at most 1 MiB; the proof adds a few KiB.
-            max_body_bytes: proto::MAX_REQUEST_SIZE,
-            ..Config::default()
-        },
-    )
-    .map_err(|e| Failure {
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| Failure {
         code: 3,
         message: format!("--addr {addr}: {e}"),
     })?;
+    let local = listener.local_addr().map_err(|e| Failure {
+        code: 5,
+        message: format!("listening socket: {e}"),
+    })?;
     let line = format!(
-        "guwah witness: listening on http://{} for {} log(s); key {}\n",
-        server.local_addr(),
+        "guwah witness: listening on http://{local} for {} log(s); key {}\n",
         store.log_count(),
         store.vkey()
     );
     write_stdout(line.as_bytes())?;
     let _ = std::io::stdout().flush();
-    let handler_store = Arc::clone(&store);
-    server
-        .serve(move |req| match (req.method.as_str(), req.path()) {
-            ("POST", "/add-checkpoint") => match handler_store.add_checkpoint(&req.body, now()) {
-                Ok(lines) => Response::text(200, lines),
-                Err(r) => Response::bytes(r.status, r.content_type, r.body.into_bytes()),
-            },
-            (_, "/add-checkpoint") => {
-                Response::text(405, "use POST\n").with_header("Allow", "POST")
-            }
-            ("GET" | "HEAD", "/") => Response::text(200, format!("{}\n", handler_store.vkey())),
-            _ => Response::text(404, "not found; the witness answers POST /add-checkpoint\n"),
-        })
-        .map_err(|e| Failure {
+    let defaults = guwah_server::Limits::default();
+    let limits = guwah_server::Limits {
+        // A checkpoint note is at most 1 MiB; the proof adds a few KiB.
+        max_body_bytes: proto::MAX_REQUEST_SIZE,
+        threads: threads.unwrap_or(defaults.threads).max(1),
+        ..defaults
+    };
+    guwah_server::run(listener, guwah_server::witness::router(store), limits).map_err(|e| {
+        Failure {
             code: 5,
             message: format!("serving on {addr}: {e}"),
-        })?;
+        }
+    })?;
     Ok(0)
 }
 
@@ -309,32 +293,16 @@ pub fn log_witness(cli: &Cli, args: &LogWitnessArgs) -> Result<u8, Failure> {
 pub(crate) fn witness_transport(
     timeout: Duration,
 ) -> impl Fn(&str, &[u8]) -> Result<(u16, Vec<u8>), String> + Send + Sync + 'static {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("guwah-witness-client/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let client = HttpClient::new("witness-client", timeout, 0);
     move |url: &str, body: &[u8]| -> Result<(u16, Vec<u8>), String> {
-        let mut resp = agent
-            .post(url)
-            .header("Content-Type", "text/plain; charset=utf-8")
-            .send(body)
+        let reply = client
+            .post(
+                url,
+                "text/plain; charset=utf-8",
+                body,
+                MAX_RESPONSE_SIZE as u64,
+            )
             .map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_SIZE as u64)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(n) => {
-                    format!("response larger than {n} bytes")
-                }
-                e => e.to_string(),
-            })?;
-        Ok((status, body))
+        Ok((reply.status, reply.body))
     }
 }

@@ -14,6 +14,7 @@ mod cmd_web;
 mod cmd_witness;
 mod commands;
 mod demo;
+mod http;
 mod passphrase;
 mod progress;
 mod term;

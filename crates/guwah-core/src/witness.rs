@@ -253,6 +253,10 @@ impl fmt::Display for WitnessRefusal {
 /// (409). On success returns the new state and the cosignature line; the
 /// caller must persist the state before answering, atomically with the
 /// check (hold a lock for the origin across both).
+///
+/// It is [`check_request`], then [`next_state`], then the cosignature: a
+/// witness that commits many requests at once runs the first on many
+/// threads and only the second under its lock.
 pub fn add_checkpoint(
     state: Option<&WitnessedHead>,
     req: &AddCheckpointRequest,
@@ -260,6 +264,19 @@ pub fn add_checkpoint(
     cosigner: &CosignatureSigner,
     now: u64,
 ) -> Result<(WitnessedHead, String), WitnessRefusal> {
+    check_request(req, log_keys)?;
+    let new = next_state(state, req)?;
+    let line = cosign(req, cosigner, now)?;
+    Ok((new, line))
+}
+
+/// The checks that need no state, in the spec's order: the origin is known
+/// (404), a signature by a trusted key verifies (403), `old` ≤ the
+/// checkpoint size (400).
+pub fn check_request(
+    req: &AddCheckpointRequest,
+    log_keys: &[&dyn NoteVerifier],
+) -> Result<(), WitnessRefusal> {
     let cp = &req.checkpoint;
     if log_keys.is_empty() {
         return Err(WitnessRefusal::text(
@@ -267,22 +284,14 @@ pub fn add_checkpoint(
             format!("unknown log origin {:?}", clip(&cp.origin)),
         ));
     }
-    if let Some(s) = state
-        && s.checkpoint.origin != cp.origin
-    {
-        return Err(WitnessRefusal::text(500, "state is for another origin"));
-    }
-    match note::open(&req.note, log_keys) {
-        Ok(_) => {}
-        Err(e) => {
-            return Err(WitnessRefusal::text(
-                403,
-                format!(
-                    "no valid signature by a trusted key of {:?}: {e}",
-                    clip(&cp.origin)
-                ),
-            ));
-        }
+    if let Err(e) = note::open(&req.note, log_keys) {
+        return Err(WitnessRefusal::text(
+            403,
+            format!(
+                "no valid signature by a trusted key of {:?}: {e}",
+                clip(&cp.origin)
+            ),
+        ));
     }
     if req.old_size > cp.size {
         return Err(WitnessRefusal::text(
@@ -292,6 +301,23 @@ pub fn add_checkpoint(
                 req.old_size, cp.size
             ),
         ));
+    }
+    Ok(())
+}
+
+/// The checks against the state, for a request that passed
+/// [`check_request`]: `old` is the size last cosigned (409 with that size),
+/// the proof (422), the same root at equal sizes (409). Returns the state
+/// to persist (equal to `state` when the checkpoint is the one cosigned).
+pub fn next_state(
+    state: Option<&WitnessedHead>,
+    req: &AddCheckpointRequest,
+) -> Result<WitnessedHead, WitnessRefusal> {
+    let cp = &req.checkpoint;
+    if let Some(s) = state
+        && s.checkpoint.origin != cp.origin
+    {
+        return Err(WitnessRefusal::text(500, "state is for another origin"));
     }
     let latest = state.map_or(0, |s| s.checkpoint.size);
     if req.old_size != latest {
@@ -323,6 +349,8 @@ pub fn add_checkpoint(
                     ),
                 ));
             }
+            // The checkpoint already cosigned: the state stays as stored.
+            return Ok(s.clone());
         }
         Some(s) => {
             if s.checkpoint.size == 0 {
@@ -350,16 +378,21 @@ pub fn add_checkpoint(
             }
         }
     }
-    let line = cosigner
+    Ok(WitnessedHead {
+        checkpoint: cp.clone(),
+        note: req.note.clone(),
+    })
+}
+
+/// The witness's cosignature line on the request's checkpoint at `now`.
+pub fn cosign(
+    req: &AddCheckpointRequest,
+    cosigner: &CosignatureSigner,
+    now: u64,
+) -> Result<String, WitnessRefusal> {
+    cosigner
         .signature_line(&req.text, now)
-        .map_err(|e| WitnessRefusal::text(500, format!("cosigning: {e}")))?;
-    Ok((
-        WitnessedHead {
-            checkpoint: cp.clone(),
-            note: req.note.clone(),
-        },
-        line,
-    ))
+        .map_err(|e| WitnessRefusal::text(500, format!("cosigning: {e}")))
 }
 
 fn clip(s: &str) -> &str {

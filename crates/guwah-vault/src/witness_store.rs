@@ -7,7 +7,8 @@
 //! WITNESS_DIR/
 //!   witness.key        "guwah-witness-key v1\nname <name>\nseed <base64 Ed25519 seed>\n", mode 0600
 //!   logs.json          {"logs": [{"origin": "...", "vkey": "<log vkey>"}]}
-//!   state/<hex SHA-256(origin)>   the latest checkpoint note cosigned for that origin
+//!   state/journal      the cosigned checkpoint notes, appended (see below)
+//!   state/<hex SHA-256(origin)>   a checkpoint note cosigned for that origin (older versions)
 //!   lock               an OS file lock: one `witness serve` per folder
 //! ```
 //!
@@ -15,17 +16,35 @@
 //! looser mode is refused, as ssh does): a witness is a service that must
 //! cosign unattended, so it cannot wait for a passphrase. Protect the host.
 //!
-//! Each state update is written to a temporary file, fsynced, renamed over
-//! the old one and the folder fsynced, all under the origin's lock, before
-//! the cosignature is returned: the check against the old size and the
-//! update are atomic, as the spec requires.
+//! **Group commit.** A request goes through three steps: [`WitnessStore::check`]
+//! (parse, origin, the log's signature: no state, so on any thread at
+//! once), [`WitnessStore::commit`] of a *batch* of checked requests, and
+//! [`WitnessStore::cosign`]. `commit` applies the batch in order to the
+//! state under one lock (so two requests for one origin in one batch
+//! chain), appends every changed head to the journal in one write and one
+//! `fdatasync`, and only then publishes it: the check against the old size
+//! and the update stay atomic, as the spec requires, nothing is answered
+//! before it is durable, and requests that arrive together (the server
+//! gathers them while the previous batch is being flushed) share one disk
+//! flush. [`WitnessStore::add_checkpoint`] is the three steps for one
+//! request.
+//!
+//! **The journal** is `guwah-witness-journal v1\n` followed by records
+//! `u32 BE length ‖ first 8 bytes of SHA-256(note) ‖ note`. A witness's
+//! heads only grow, so loading keeps, per origin, the largest size among
+//! the journal and the older per-origin files. Records after the first one
+//! that is incomplete or fails its digest are a write that a crash cut
+//! short (never answered: the flush had not returned) and are cut off, as
+//! SQLite's WAL does. Past a few MiB the journal is rewritten with one
+//! record per origin (temp file, fsync, rename, folder fsync).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -42,6 +61,12 @@ const LOGS_FILE: &str = "logs.json";
 const STATE_DIR: &str = "state";
 const LOCK_FILE: &str = "lock";
 const KEY_MAGIC: &str = "guwah-witness-key v1";
+const JOURNAL_FILE: &str = "journal";
+const JOURNAL_MAGIC: &[u8] = b"guwah-witness-journal v1\n";
+/// The journal is rewritten past this size (or twice its live records, if larger).
+const COMPACT_AT: u64 = 4 << 20;
+/// A record's header: length and digest.
+const RECORD_HEAD: usize = 12;
 
 /// One witnessed log, as configured in `logs.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -57,15 +82,40 @@ struct LogsFile {
     logs: Vec<WitnessedLog>,
 }
 
-type HeadCell = Arc<Mutex<Option<WitnessedHead>>>;
-
 /// An open witness folder, ready to answer `add-checkpoint`.
 pub struct WitnessStore {
     dir: PathBuf,
     signer: CosignatureSigner,
     logs: HashMap<String, Vec<Verifier>>,
-    heads: Mutex<HashMap<String, HeadCell>>,
+    /// The durable head of every origin ever cosigned.
+    heads: Mutex<HashMap<String, WitnessedHead>>,
+    /// Held for a whole batch: one batch is decided and written at a time.
+    journal: Mutex<Journal>,
+    writes: AtomicU64,
     _lock: File,
+}
+
+/// An `add-checkpoint` request that passed every check needing no state:
+/// its origin is witnessed, a trusted key signed it, `old` ≤ its size.
+#[derive(Debug, Clone)]
+pub struct Checked(AddCheckpointRequest);
+
+impl Checked {
+    /// The checkpoint's origin.
+    pub fn origin(&self) -> &str {
+        &self.0.checkpoint.origin
+    }
+}
+
+/// The append-only state file.
+struct Journal {
+    path: PathBuf,
+    file: File,
+    len: u64,
+    /// Rewrite past this length.
+    compact_at: u64,
+    /// A failed write could not be undone: refuse to write again.
+    broken: Option<String>,
 }
 
 impl std::fmt::Debug for WitnessStore {
@@ -106,6 +156,157 @@ fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), VaultError> {
         .and_then(|d| d.sync_all())
         .map_err(VaultError::io(dir))?;
     Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every holder leaves the data consistent between statements (no
+    // half-applied updates), so a panic elsewhere does not poison it.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn record(note: &[u8]) -> Vec<u8> {
+    let mut r = Vec::with_capacity(RECORD_HEAD + note.len());
+    r.extend_from_slice(&(note.len() as u32).to_be_bytes());
+    r.extend_from_slice(&Sha256::digest(note)[..8]);
+    r.extend_from_slice(note);
+    r
+}
+
+/// Keeps `head` if it is larger than what `heads` holds for its origin.
+fn merge(heads: &mut HashMap<String, WitnessedHead>, head: WitnessedHead) {
+    let origin = &head.checkpoint.origin;
+    if heads
+        .get(origin)
+        .is_none_or(|h| head.checkpoint.size >= h.checkpoint.size)
+    {
+        heads.insert(origin.clone(), head);
+    }
+}
+
+impl Journal {
+    /// Opens (creating) the journal and merges its records into `heads`,
+    /// cutting off a torn tail.
+    fn load(state: &Path, heads: &mut HashMap<String, WitnessedHead>) -> Result<Self, VaultError> {
+        let path = state.join(JOURNAL_FILE);
+        if !path.exists() {
+            write_atomic(&path, JOURNAL_MAGIC, 0o644)?;
+        }
+        let bytes = fs::read(&path).map_err(VaultError::io(&path))?;
+        let damaged = |what: String| VaultError::damaged(path.display().to_string(), what);
+        if !bytes.starts_with(JOURNAL_MAGIC) {
+            return Err(damaged("not a witness journal (bad first line)".into()));
+        }
+        let mut pos = JOURNAL_MAGIC.len();
+        while pos < bytes.len() {
+            let Some(head) = bytes.get(pos..pos + RECORD_HEAD) else {
+                break;
+            };
+            let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            let Some(note) = bytes.get(pos + RECORD_HEAD..pos + RECORD_HEAD + len) else {
+                break;
+            };
+            if Sha256::digest(note)[..8] != head[4..] {
+                break;
+            }
+            let h = WitnessedHead::from_note(note)
+                .map_err(|e| damaged(format!("record at byte {pos}: {e}")))?;
+            merge(heads, h);
+            pos += RECORD_HEAD + len;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(VaultError::io(&path))?;
+        if pos < bytes.len() {
+            // A torn last write: it was never acknowledged.
+            file.set_len(pos as u64)
+                .and_then(|()| file.sync_all())
+                .map_err(VaultError::io(&path))?;
+        }
+        Ok(Journal {
+            path,
+            file,
+            len: pos as u64,
+            compact_at: COMPACT_AT,
+            broken: None,
+        })
+    }
+
+    /// Appends the notes in one write and one flush; on failure, undoes it.
+    fn append<'a>(&mut self, notes: impl Iterator<Item = &'a [u8]>) -> Result<(), String> {
+        if let Some(why) = &self.broken {
+            return Err(why.clone());
+        }
+        let buf: Vec<u8> = notes.flat_map(record).collect();
+        let written = self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let why = format!("{}: {e}", self.path.display());
+                // A partial record would hide every later one: cut it off.
+                if let Err(e2) = self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_all())
+                {
+                    self.broken = Some(format!("{why}; then: {e2}"));
+                }
+                Err(why)
+            }
+        }
+    }
+
+    /// Rewrites the journal as one record per head, when it has grown.
+    fn maybe_compact(&mut self, heads: &HashMap<String, WitnessedHead>) {
+        let live: u64 = heads
+            .values()
+            .map(|h| (RECORD_HEAD + h.note.len()) as u64)
+            .sum();
+        if self.broken.is_some() || self.len <= self.compact_at.max(2 * live) {
+            return;
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(".journal.tmp");
+        let mut buf = JOURNAL_MAGIC.to_vec();
+        for h in heads.values() {
+            buf.extend_from_slice(&record(&h.note));
+        }
+        let made = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&tmp)
+            .and_then(|mut f| {
+                f.write_all(&buf)?;
+                f.sync_all()?;
+                Ok(f)
+            })
+            .and_then(|f| fs::rename(&tmp, &self.path).map(|()| f));
+        let file = match made {
+            Ok(f) => f,
+            Err(_) => {
+                // The old journal is intact; try again after the next batch.
+                let _ = fs::remove_file(&tmp);
+                return;
+            }
+        };
+        // The new file is in place (its handle appends to it from now on);
+        // until the folder is flushed a crash may bring the old one back,
+        // which holds the same heads.
+        self.file = file;
+        self.len = buf.len() as u64;
+        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+            // Later appends could be lost with the rename: stop writing.
+            self.broken = Some(format!("{}: {e}", dir.display()));
+        }
+    }
 }
 
 fn state_name(origin: &str) -> String {
@@ -263,12 +464,35 @@ impl WitnessStore {
             })?;
             logs.entry(l.origin).or_default().push(key);
         }
-        fs::create_dir_all(dir.join(STATE_DIR)).map_err(VaultError::io(dir))?;
+        let state = dir.join(STATE_DIR);
+        fs::create_dir_all(&state).map_err(VaultError::io(dir))?;
+        let mut heads = HashMap::new();
+        // Older versions kept one file per origin.
+        for origin in logs.keys() {
+            let path = state.join(state_name(origin));
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(VaultError::io(&path)(e)),
+            };
+            let damaged = |what: String| VaultError::damaged(path.display().to_string(), what);
+            let head = WitnessedHead::from_note(&bytes).map_err(|e| damaged(e.to_string()))?;
+            if head.checkpoint.origin != *origin {
+                return Err(damaged(format!(
+                    "holds origin {:?}, not {origin:?}",
+                    head.checkpoint.origin
+                )));
+            }
+            merge(&mut heads, head);
+        }
+        let journal = Journal::load(&state, &mut heads)?;
         Ok(WitnessStore {
             dir: dir.to_owned(),
             signer,
             logs,
-            heads: Mutex::new(HashMap::new()),
+            heads: Mutex::new(heads),
+            journal: Mutex::new(journal),
+            writes: AtomicU64::new(0),
             _lock: lock,
         })
     }
@@ -288,67 +512,97 @@ impl WitnessStore {
         self.logs.len()
     }
 
-    fn cell(&self, origin: &str) -> Result<HeadCell, WitnessRefusal> {
-        let mut heads = self
-            .heads
-            .lock()
-            .map_err(|_| internal("state lock poisoned"))?;
-        if let Some(c) = heads.get(origin) {
-            return Ok(Arc::clone(c));
-        }
-        let path = self.dir.join(STATE_DIR).join(state_name(origin));
-        let head = match fs::read(&path) {
-            Ok(bytes) => {
-                Some(WitnessedHead::from_note(&bytes).map_err(|e| internal(&e.to_string()))?)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(internal(&format!("reading state: {e}"))),
-        };
-        if head.as_ref().is_some_and(|h| h.checkpoint.origin != origin) {
-            return Err(internal("state file holds another origin"));
-        }
-        let cell = Arc::new(Mutex::new(head));
-        heads.insert(origin.to_owned(), Arc::clone(&cell));
-        Ok(cell)
+    /// How many durable writes of the state this store has made; requests
+    /// committed together share one.
+    pub fn durable_writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
     }
 
     /// Answers one `add-checkpoint` request body at time `now` (POSIX
     /// seconds): the cosignature line(s) on success, or the refusal. The
-    /// new state is durable before this returns `Ok`.
+    /// new state is durable before this returns `Ok`. [`check`](Self::check),
+    /// [`commit`](Self::commit) of this one request, [`cosign`](Self::cosign):
+    /// a server that answers many at once commits them in batches instead.
     pub fn add_checkpoint(&self, body: &[u8], now: u64) -> Result<String, WitnessRefusal> {
+        let checked = self.check(body)?;
+        self.commit(std::slice::from_ref(&checked))
+            .pop()
+            .unwrap_or_else(|| Err(internal("no result")))?;
+        self.cosign(&checked, now)
+    }
+
+    /// Parses a request body and makes the checks that need no state, in
+    /// the spec's order: malformed (400), unknown origin (404), no valid
+    /// signature by a trusted key (403), `old` larger than the size (400).
+    /// CPU only (a signature check): call it from many threads at once.
+    pub fn check(&self, body: &[u8]) -> Result<Checked, WitnessRefusal> {
         let req = AddCheckpointRequest::parse(body).map_err(|e| WitnessRefusal::bad_request(&e))?;
         let keys: Vec<&dyn NoteVerifier> = self
             .logs
             .get(&req.checkpoint.origin)
             .map(|v| v.iter().map(|k| k as &dyn NoteVerifier).collect())
             .unwrap_or_default();
-        if keys.is_empty() {
-            // Answered by the core as 404, without touching any state.
-            return witness::add_checkpoint(None, &req, &[], &self.signer, now).map(|(_, l)| l);
+        witness::check_request(&req, &keys)?;
+        Ok(Checked(req))
+    }
+
+    /// Commits a batch of checked requests, in order, with one durable
+    /// write: for each, `Ok` once its new state (if it changes anything)
+    /// is on disk, or its refusal (409, 422; 500 if the write failed).
+    /// Blocks on the disk; batches are committed one at a time.
+    pub fn commit(&self, batch: &[Checked]) -> Vec<Result<(), WitnessRefusal>> {
+        // Held across decision and write: the next batch decides on this
+        // one's durable result.
+        let mut journal = lock(&self.journal);
+        let mut staged: HashMap<&str, WitnessedHead> = HashMap::new();
+        let mut results = Vec::with_capacity(batch.len());
+        {
+            let heads = lock(&self.heads);
+            for Checked(req) in batch {
+                let origin = req.checkpoint.origin.as_str();
+                let current = staged.get(origin).or_else(|| heads.get(origin));
+                let before = current.map(|h| h.checkpoint.size);
+                match witness::next_state(current, req) {
+                    Ok(new) => {
+                        if before != Some(new.checkpoint.size) {
+                            staged.insert(origin, new);
+                        }
+                        results.push(Ok(()));
+                    }
+                    Err(r) => results.push(Err(r)),
+                }
+            }
         }
-        let cell = self.cell(&req.checkpoint.origin)?;
-        let mut state = cell.lock().map_err(|_| internal("state lock poisoned"))?;
-        let (new, line) = witness::add_checkpoint(state.as_ref(), &req, &keys, &self.signer, now)?;
-        let unchanged = state.as_ref().is_some_and(|s| {
-            s.checkpoint.size == new.checkpoint.size && s.checkpoint.root == new.checkpoint.root
-        });
-        if !unchanged {
-            let path = self
-                .dir
-                .join(STATE_DIR)
-                .join(state_name(&new.checkpoint.origin));
-            write_atomic(&path, &new.note, 0o644)
-                .map_err(|e| internal(&format!("persisting state: {e}")))?;
-            *state = Some(new);
+        if staged.is_empty() {
+            return results;
         }
-        Ok(line)
+        match journal.append(staged.values().map(|h| h.note.as_slice())) {
+            Ok(()) => {
+                self.writes.fetch_add(1, Ordering::Relaxed);
+                let mut heads = lock(&self.heads);
+                for (origin, head) in staged {
+                    heads.insert(origin.to_owned(), head);
+                }
+                journal.maybe_compact(&heads);
+            }
+            Err(e) => {
+                let why = internal(&format!("persisting state: {e}"));
+                for r in results.iter_mut().filter(|r| r.is_ok()) {
+                    *r = Err(why.clone());
+                }
+            }
+        }
+        results
+    }
+
+    /// The cosignature line(s) for a committed request, at `now`.
+    pub fn cosign(&self, checked: &Checked, now: u64) -> Result<String, WitnessRefusal> {
+        witness::cosign(&checked.0, &self.signer, now)
     }
 
     /// The latest cosigned checkpoint for `origin`, if any.
     pub fn latest(&self, origin: &str) -> Option<WitnessedHead> {
-        let cell = self.cell(origin).ok()?;
-        let guard = cell.lock().ok()?;
-        guard.clone()
+        lock(&self.heads).get(origin).cloned()
     }
 }
 
@@ -366,6 +620,154 @@ mod tests {
     use guwah_core::checkpoint::{Checkpoint, sign_checkpoint};
     use guwah_core::merkle;
     use guwah_core::note::Signer;
+
+    /// A witness folder for `logs` origins `log<i>.test`; their signers.
+    fn witness_for(logs: usize) -> (tempfile::TempDir, PathBuf, Vec<Signer>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        WitnessStore::init(&dir, "witness.test").unwrap();
+        let signers: Vec<Signer> = (0..logs)
+            .map(|i| Signer::generate(&format!("log{i}.test"), [i as u8 + 1; 32]).unwrap())
+            .collect();
+        for s in &signers {
+            WitnessStore::add_log(&dir, &s.verifier().to_vkey(), None).unwrap();
+        }
+        (tmp, dir, signers)
+    }
+
+    /// The request growing `log`'s tree from `old` to `new` leaves.
+    fn grow(log: &Signer, old: u64, new: u64) -> Vec<u8> {
+        let leaves: Vec<merkle::Hash> = (0..new)
+            .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
+            .collect();
+        let cp = Checkpoint {
+            origin: log.name().to_owned(),
+            size: new,
+            root: merkle::root_from_leaf_hashes(&leaves),
+            extensions: vec![],
+        };
+        let note = sign_checkpoint(&cp, log).unwrap();
+        let proof = if old == 0 || old == new {
+            Vec::new()
+        } else {
+            merkle::consistency_proof(old, new, &mut merkle::LeafHashes(&leaves)).unwrap()
+        };
+        AddCheckpointRequest::encode(old, &proof, note.as_bytes())
+    }
+
+    fn status(r: &Result<(), WitnessRefusal>) -> u16 {
+        r.as_ref().map_or_else(|e| e.status, |()| 200)
+    }
+
+    #[test]
+    fn a_batch_applies_in_order_with_one_durable_write() {
+        let (_tmp, dir, logs) = witness_for(2);
+        let w = WitnessStore::open(&dir).unwrap();
+        let batch = [
+            w.check(&grow(&logs[0], 0, 4)).unwrap(),
+            w.check(&grow(&logs[0], 4, 9)).unwrap(), // chains on the first, same batch
+            w.check(&grow(&logs[1], 0, 2)).unwrap(),
+            w.check(&grow(&logs[0], 0, 4)).unwrap(), // stale: 409 with the batch's size
+            w.check(&grow(&logs[1], 2, 2)).unwrap(), // the same checkpoint again
+        ];
+        let results = w.commit(&batch);
+        assert_eq!(
+            results.iter().map(status).collect::<Vec<_>>(),
+            [200, 200, 200, 409, 200]
+        );
+        assert_eq!(results[3].as_ref().unwrap_err().body, "9\n");
+        assert_eq!(w.durable_writes(), 1);
+        drop(w);
+        let w = WitnessStore::open(&dir).unwrap();
+        assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 9);
+        assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 2);
+        // A batch that changes nothing writes nothing.
+        assert_eq!(
+            status(&w.commit(&[w.check(&grow(&logs[0], 9, 9)).unwrap()])[0]),
+            200
+        );
+        assert_eq!(w.durable_writes(), 0);
+    }
+
+    #[test]
+    fn a_torn_journal_tail_is_cut_and_older_state_files_are_read() {
+        let (_tmp, dir, logs) = witness_for(2);
+        // An older version's per-origin file for log1, at size 5.
+        let note = {
+            let body = grow(&logs[1], 0, 5);
+            AddCheckpointRequest::parse(&body).unwrap().note
+        };
+        fs::write(dir.join(STATE_DIR).join(state_name("log1.test")), &note).unwrap();
+        {
+            let w = WitnessStore::open(&dir).unwrap();
+            assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 5);
+            let r = w.add_checkpoint(&grow(&logs[1], 0, 6), 1).unwrap_err();
+            assert_eq!((r.status, r.body.as_str()), (409, "5\n"));
+            w.add_checkpoint(&grow(&logs[0], 0, 3), 1).unwrap();
+            w.add_checkpoint(&grow(&logs[1], 5, 7), 1).unwrap();
+        }
+        let journal = dir.join(STATE_DIR).join(JOURNAL_FILE);
+        let good = fs::read(&journal).unwrap();
+        // A crash in the middle of the next append.
+        let torn = record(
+            &AddCheckpointRequest::parse(&grow(&logs[0], 3, 8))
+                .unwrap()
+                .note,
+        );
+        let mut f = OpenOptions::new().append(true).open(&journal).unwrap();
+        f.write_all(&torn[..torn.len() / 2]).unwrap();
+        drop(f);
+        {
+            let w = WitnessStore::open(&dir).unwrap();
+            assert_eq!(
+                fs::read(&journal).unwrap(),
+                good,
+                "the torn record is cut off"
+            );
+            assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 3);
+            assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 7);
+            w.add_checkpoint(&grow(&logs[0], 3, 8), 1).unwrap();
+        }
+        let w = WitnessStore::open(&dir).unwrap();
+        assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 8);
+        // A damaged first line is refused, not guessed at.
+        drop(w);
+        let mut bytes = fs::read(&journal).unwrap();
+        bytes[0] ^= 1;
+        fs::write(&journal, bytes).unwrap();
+        assert!(matches!(
+            WitnessStore::open(&dir),
+            Err(VaultError::Damaged { .. })
+        ));
+    }
+
+    #[test]
+    fn the_journal_is_compacted_to_one_record_per_origin() {
+        let (_tmp, dir, logs) = witness_for(2);
+        {
+            let w = WitnessStore::open(&dir).unwrap();
+            lock(&w.journal).compact_at = 0;
+            for n in 1..=20u64 {
+                let old = n.saturating_sub(2);
+                w.add_checkpoint(&grow(&logs[(n % 2) as usize], old, n), 1)
+                    .map(|_| ())
+                    .unwrap_or_else(|e| panic!("{n}: {e}"));
+            }
+        }
+        let journal = fs::read(dir.join(STATE_DIR).join(JOURNAL_FILE)).unwrap();
+        let w = WitnessStore::open(&dir).unwrap();
+        let live: usize = ["log0.test", "log1.test"]
+            .iter()
+            .map(|o| RECORD_HEAD + w.latest(o).unwrap().note.len())
+            .sum();
+        assert!(
+            journal.len() <= JOURNAL_MAGIC.len() + 2 * live,
+            "{} bytes",
+            journal.len()
+        );
+        assert_eq!(w.latest("log0.test").unwrap().checkpoint.size, 20);
+        assert_eq!(w.latest("log1.test").unwrap().checkpoint.size, 19);
+    }
 
     #[test]
     fn persists_and_refuses_forks_across_restarts() {
