@@ -1082,6 +1082,54 @@ mod tests {
         }
     }
 
+    /// The bytes of a v1 blob for a fixed key, salt and plaintext, pinned so
+    /// that a change to the code cannot silently change the format.
+    #[test]
+    fn output_is_pinned_for_a_fixed_salt() {
+        let k = key(0x42);
+        let salt = [0x5a; SALT_LEN];
+        let cases: [(usize, &str); 6] = [
+            (
+                0,
+                "7e73ce3627377b42a944ec75728f668bcdc56228f1ac54a0174250f15c1b97e8",
+            ),
+            (
+                1,
+                "a9d520f2b815542af3e29bc97a9b3acb3e97b9f841402c192f515faf82f88393",
+            ),
+            (
+                K,
+                "c12c1fcc3fe4342e8aef960579a9f6fe7ff4217759289482211c32a1ead48791",
+            ),
+            (
+                K + 1,
+                "918059cd5a4fd1024e9d958d27ba217b8f02a63ad92ea67b5e267070a23ecd08",
+            ),
+            (
+                3 * K + 100,
+                "3deb660779befdab691ff7dd4e888a063d56551f931e7a872a73ca03df753265",
+            ),
+            (
+                BATCH_PLAIN + K,
+                "58da0131ddaca010da0937c513e64c35a2962c8dbb0073cc93540ef2f1313967",
+            ),
+        ];
+        let mut got = Vec::new();
+        for (i, &(size, _)) in cases.iter().enumerate() {
+            let plain = noise(size, 0x600d + i as u64);
+            let mut blob = Vec::new();
+            encrypt_with_salt(&mut &plain[..], &mut blob, &k, &salt, &mut |_| {}).unwrap();
+            let digest: String = Sha256::digest(&blob)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(decrypt(&blob, &k).unwrap().0, plain, "size {size}");
+            got.push((size, digest));
+        }
+        let want: Vec<_> = cases.iter().map(|&(n, d)| (n, d.to_string())).collect();
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn round_trips_with_trickling_reads() {
         let k = key(8);
