@@ -88,7 +88,9 @@ use std::thread;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::BlockEncrypt;
-use aes_gcm::{KeyInit, Nonce, Tag};
+use aes_gcm::{KeyInit, Tag};
+use ghash::GHash;
+use ghash::universal_hash::UniversalHash;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -315,69 +317,18 @@ impl BlobKeys {
         self.block.encrypt_block(&mut block);
         u128::from_be_bytes(block.into())
     }
-
-    /// The GCM tag mask `E(P, nonce || 00000001)` for a chunk.
-    fn tag_mask(&self, counter: u64, last: bool) -> u128 {
-        let mut j0 = [0u8; 16];
-        j0[..12].copy_from_slice(&nonce(counter, last));
-        j0[15] = 1;
-        self.encrypt_block(j0)
-    }
-}
-
-/// GHASH (NIST SP 800-38D) over ciphertext only, split so that the hash of
-/// every prefix can be had cheaply: GCM's tag is `GHASH(C) ^ mask(nonce)`,
-/// and GHASH does not depend on the nonce, so one pass over a failed chunk
-/// lets us test it against every (index, last) pair and every end offset.
-/// Used only to classify a failure, never to accept data.
-struct Ghash {
-    h: u128,
-}
-
-impl Ghash {
-    /// Multiplication in GF(2^128) with GCM's bit order, without
-    /// data-dependent branches.
-    fn mul(&self, x: u128) -> u128 {
-        const R: u128 = 0xe1 << 120;
-        let mut z = 0u128;
-        let mut v = self.h;
-        for i in 0..128 {
-            z ^= v & 0u128.wrapping_sub((x >> (127 - i)) & 1);
-            v = (v >> 1) ^ (R & 0u128.wrapping_sub(v & 1));
-        }
-        z
-    }
-
-    /// Absorbs `data` (zero-padded to a whole block) into `state`.
-    fn absorb(&self, mut state: u128, data: &[u8]) -> u128 {
-        for block in data.chunks(16) {
-            let mut padded = [0u8; 16];
-            padded[..block.len()].copy_from_slice(block);
-            state = self.mul(state ^ u128::from_be_bytes(padded));
-        }
-        state
-    }
-
-    /// Final GHASH value for `data_len` bytes of ciphertext and no AAD,
-    /// given the state after all of the ciphertext.
-    fn finish(&self, state: u128, data_len: usize) -> u128 {
-        self.mul(state ^ (data_len as u128 * 8))
-    }
 }
 
 /// Nonce for chunk `counter`: 11-byte big-endian counter || last-chunk flag.
-fn ring_nonce(counter: u64, last: bool) -> ring::aead::Nonce {
+fn nonce_bytes(counter: u64, last: bool) -> [u8; 12] {
     let mut n = [0u8; 12];
     n[3..11].copy_from_slice(&counter.to_be_bytes());
     n[11] = u8::from(last);
-    ring::aead::Nonce::assume_unique_for_key(n)
+    n
 }
 
-fn nonce(counter: u64, last: bool) -> Nonce<aes_gcm::aead::consts::U12> {
-    let mut n = [0u8; 12];
-    n[3..11].copy_from_slice(&counter.to_be_bytes());
-    n[11] = u8::from(last);
-    n.into()
+fn ring_nonce(counter: u64, last: bool) -> ring::aead::Nonce {
+    ring::aead::Nonce::assume_unique_for_key(nonce_bytes(counter, last))
 }
 
 /// Reads until `buf` is full or the source ends; returns the bytes read.
@@ -747,18 +698,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// authenticate. Runs only on the failure path; costs one GHASH pass plus
 /// one AES block per candidate index and offset (tens of milliseconds).
 pub(super) fn diagnose(keys: &BlobKeys, counter: u64, at_eof: bool, piece: &[u8]) -> StreamError {
-    let ghash = Ghash {
-        h: keys.encrypt_block([0u8; 16]),
-    };
+    let tags = Tags::new(keys);
     let tag_of = |end: usize| -> u128 {
         let mut tag = [0u8; 16];
         tag.copy_from_slice(&piece[end - TAG_SIZE..end]);
         u128::from_be_bytes(tag)
     };
-    let data_len = piece.len() - TAG_SIZE;
-    let hash = ghash.finish(ghash.absorb(0, &piece[..data_len]), data_len);
+    let data = &piece[..piece.len() - TAG_SIZE];
+    let hash = tags.ghash(data);
     let tag = tag_of(piece.len());
-    let matches = |counter: u64, last: bool| ct_eq_u128(hash ^ keys.tag_mask(counter, last), tag);
+    let matches = |counter: u64, last: bool| ct_eq_u128(hash ^ tags.mask(counter, last), tag);
 
     // Right index, wrong "last" flag: cut at a chunk boundary, or extended.
     if matches(counter, !at_eof) {
@@ -787,29 +736,12 @@ pub(super) fn diagnose(keys: &BlobKeys, counter: u64, at_eof: bool, piece: &[u8]
         }
     }
     // A short final chunk with bytes appended after it: find its real end.
-    let mask = keys.tag_mask(counter, true);
-    let mut state = 0u128;
-    for full_blocks in 0..=data_len / 16 {
-        let base = full_blocks * 16;
-        for rem in 0..16 {
-            let len = base + rem;
-            let end = len + TAG_SIZE;
-            if end >= piece.len() {
-                break;
-            }
-            let s = if rem == 0 {
-                state
-            } else {
-                ghash.absorb(state, &piece[base..len])
+    let mask = tags.mask(counter, true);
+    for (len, hash) in tags.prefix_ghashes(data).enumerate() {
+        if ct_eq_u128(hash ^ mask, tag_of(len + TAG_SIZE)) {
+            return StreamError::TrailingData {
+                final_chunk: counter,
             };
-            if ct_eq_u128(ghash.finish(s, len) ^ mask, tag_of(end)) {
-                return StreamError::TrailingData {
-                    final_chunk: counter,
-                };
-            }
-        }
-        if base + 16 <= data_len {
-            state = ghash.absorb(state, &piece[base..base + 16]);
         }
     }
     StreamError::Tampered { chunk: counter }
@@ -817,6 +749,60 @@ pub(super) fn diagnose(keys: &BlobKeys, counter: u64, at_eof: bool, piece: &[u8]
 
 fn ct_eq_u128(a: u128, b: u128) -> bool {
     constant_time_eq(&a.to_be_bytes(), &b.to_be_bytes())
+}
+
+/// GCM tags of chunks under one blob's payload key `P`, in two halves: the
+/// GHASH of a ciphertext (no associated data) and the mask of a nonce.
+struct Tags<'a> {
+    keys: &'a BlobKeys,
+    /// GHASH keyed with `H = E(P, 0^128)`, having absorbed nothing.
+    empty: GHash,
+}
+
+impl<'a> Tags<'a> {
+    fn new(keys: &'a BlobKeys) -> Self {
+        let h = Zeroizing::new(keys.encrypt_block([0u8; 16]).to_be_bytes());
+        let empty = GHash::new(ghash::Key::from_slice(h.as_ref()));
+        Self { keys, empty }
+    }
+
+    /// The tag mask `E(P, nonce || 00000001)` of chunk (`counter`, `last`).
+    fn mask(&self, counter: u64, last: bool) -> u128 {
+        let mut j0 = [0u8; 16];
+        j0[..12].copy_from_slice(&nonce_bytes(counter, last));
+        j0[15] = 1;
+        self.keys.encrypt_block(j0)
+    }
+
+    /// GHASH of `data` as a whole ciphertext.
+    fn ghash(&self, data: &[u8]) -> u128 {
+        finish(&self.empty, data, data.len())
+    }
+
+    /// GHASH of each proper prefix of `data` as a whole ciphertext, by
+    /// length (0, 1, …, `data.len() - 1`), in one pass over `data`.
+    fn prefix_ghashes<'d>(&self, data: &'d [u8]) -> impl Iterator<Item = u128> + use<'d> {
+        let mut state = self.empty.clone();
+        (0..data.len()).map(move |len| {
+            let base = len - len % 16;
+            if len % 16 == 0 && len > 0 {
+                state.update(&[*ghash::Block::from_slice(&data[base - 16..base])]);
+            }
+            finish(&state, &data[base..len], len)
+        })
+    }
+}
+
+/// Ends a GHASH whose `state` has absorbed every whole block before `rest`:
+/// absorbs `rest` zero-padded, then the lengths block for a ciphertext of
+/// `len` bytes and no associated data.
+fn finish(state: &GHash, rest: &[u8], len: usize) -> u128 {
+    let mut ghash = state.clone();
+    ghash.update_padded(rest);
+    let mut lengths = ghash::Block::default();
+    lengths[8..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+    ghash.update(&[lengths]);
+    u128::from_be_bytes(ghash.finalize().into())
 }
 
 /// Reads the next batch of sealed pieces into `buf`. The byte after the
@@ -997,6 +983,8 @@ pub fn decrypt_and_hash<R: Read, W: Write>(
 
 #[cfg(test)]
 mod tests {
+    use aes_gcm::{AeadInPlace, Aes256Gcm, Nonce};
+
     use super::*;
 
     const BATCH_PLAIN: usize = BATCH_CHUNKS * CHUNK_SIZE;
@@ -1390,5 +1378,102 @@ mod tests {
         }
         let err = encrypt_and_hash(&[1u8; 10][..], Broken, &key(1), &mut |_| {}).unwrap_err();
         assert!(matches!(err, StreamError::Write(_)));
+    }
+
+    /// xorshift64*, seeded from the operating system; the seed is in every
+    /// failure message, so a failing case can be replayed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn fill(&mut self, buf: &mut [u8]) {
+            buf.iter_mut().for_each(|b| *b = self.next() as u8);
+        }
+    }
+
+    fn seed() -> u64 {
+        let mut seed = [0u8; 8];
+        fill_random(&mut seed).unwrap();
+        u64::from_le_bytes(seed) | 1
+    }
+
+    /// aes-gcm's tag for `plain` sealed as chunk (`counter`, `last`) under
+    /// `payload`, and the ciphertext.
+    fn aes_gcm_seal(payload: &[u8], counter: u64, last: bool, plain: &[u8]) -> (Vec<u8>, u128) {
+        let gcm = Aes256Gcm::new_from_slice(payload).unwrap();
+        let mut data = plain.to_vec();
+        let nonce = nonce_bytes(counter, last);
+        let tag = gcm
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), b"", &mut data)
+            .unwrap();
+        (data, u128::from_be_bytes(tag.into()))
+    }
+
+    /// The diagnosis may only label failures correctly if the tags it
+    /// recomputes are the AEAD's own: checked against aes-gcm (the
+    /// reference) and ring (what seals chunks) for random keys, salts,
+    /// indexes, flags and lengths, whole chunks and every prefix.
+    #[test]
+    fn recomputed_tags_are_the_aeads() {
+        let seed = seed();
+        let mut rng = Rng(seed);
+        for case in 0..48 {
+            let (mut key, mut salt) = ([0u8; 32], [0u8; SALT_LEN]);
+            rng.fill(&mut key);
+            rng.fill(&mut salt);
+            let key = BlobKey::from_bytes(&key);
+            let keys = BlobKeys::derive(&key, &salt);
+            let payload = hkdf_sha256(Some(&salt), key.as_bytes(), INFO_PAYLOAD);
+            let counter = match case % 3 {
+                0 => rng.next(),
+                1 => rng.next() % 4,
+                _ => u64::MAX - rng.next() % 4,
+            };
+            let last = rng.next() & 1 == 1;
+            let len = match case % 4 {
+                0 => rng.below(CHUNK_SIZE + 1),
+                1 => CHUNK_SIZE - rng.below(2),
+                2 => rng.below(50),
+                _ => rng.below(400),
+            };
+            let mut plain = vec![0u8; len];
+            rng.fill(&mut plain);
+            let at =
+                format!("seed {seed:#x}, case {case}: chunk {counter} last {last}, {len} bytes");
+
+            let tags = Tags::new(&keys);
+            let (data, want) = aes_gcm_seal(payload.as_ref(), counter, last, &plain);
+            let mask = tags.mask(counter, last);
+            assert_eq!(tags.ghash(&data) ^ mask, want, "aes-gcm, {at}");
+            let mut sealed = plain.clone();
+            let ring_tag = keys.seal_chunk(counter, last, &mut sealed).unwrap();
+            assert_eq!(sealed, data, "ring ciphertext, {at}");
+            assert_eq!(u128::from_be_bytes(ring_tag.into()), want, "ring, {at}");
+
+            // Every prefix for short chunks; around block edges and at random
+            // for long ones (aes-gcm costs O(len) per prefix).
+            let prefixes: Vec<u128> = tags.prefix_ghashes(&data).collect();
+            assert_eq!(prefixes.len(), len, "{at}");
+            let mut lens: Vec<usize> = if len <= 400 {
+                (0..len).collect()
+            } else {
+                (0..40).map(|_| rng.below(len)).collect()
+            };
+            lens.extend([15, 16, 17, 31, 32, 33, len.saturating_sub(1)]);
+            for n in lens.into_iter().filter(|&n| n < len) {
+                let (_, want) = aes_gcm_seal(payload.as_ref(), counter, last, &plain[..n]);
+                assert_eq!(prefixes[n] ^ mask, want, "prefix of {n} bytes, {at}");
+            }
+        }
     }
 }
