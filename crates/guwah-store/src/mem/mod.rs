@@ -79,7 +79,8 @@ struct Inner {
     leftover_staged: usize,
     /// Calls made so far, and what each was.
     calls: u64,
-    trace: Vec<String>,
+    /// Each call's name and whether it may change state.
+    trace: Vec<(String, bool)>,
     fault: Option<(u64, Fault)>,
     /// A [`Fault::Crash`] was reached: every call fails.
     stopped: bool,
@@ -171,7 +172,18 @@ impl MemStore {
 
     /// What call `n` was (trait, operation, object), if it was made.
     pub fn call_name(&self, n: u64) -> Option<String> {
-        self.lock().trace.get(n as usize).cloned()
+        self.lock()
+            .trace
+            .get(n as usize)
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Whether call `n` may change state: a write, a removal, a sync, a
+    /// swap (not a read or the lock). A crash just after a call that changes
+    /// nothing leaves what a crash just before it leaves, and a lost reply
+    /// on such a call is a failed call.
+    pub fn call_writes(&self, n: u64) -> Option<bool> {
+        self.lock().trace.get(n as usize).map(|(_, w)| *w)
     }
 
     /// Refuse (as a contract violation) every write made while no writer
@@ -210,7 +222,7 @@ impl MemStore {
         let n = inner.calls;
         inner.calls += 1;
         let what = what();
-        inner.trace.push(what.clone());
+        inner.trace.push((what.clone(), kind == Kind::Write));
         if inner.stopped {
             return Err(injected(&what));
         }
