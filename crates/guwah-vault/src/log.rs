@@ -265,3 +265,37 @@ impl LogWriter<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::committed;
+
+    #[test]
+    fn which_log_paths_the_committed_tree_covers() {
+        // A tree of 300 entries: tile/0/000 and tile/0/001.p/44 (and every
+        // narrower partial an earlier tree had), tile/1/000.p/1.
+        for path in [
+            "tile/0/000",
+            "tile/0/001.p/44",
+            "tile/0/001.p/3",
+            "tile/entries/000",
+            "tile/entries/001.p/44",
+            "tile/1/000.p/1",
+            "not/a/tile",
+        ] {
+            assert!(committed(path, 300), "{path}");
+        }
+        // What an append from 300 writes, and only a leftover can hold.
+        for path in [
+            "tile/0/001.p/45",
+            "tile/0/001",
+            "tile/entries/001",
+            "tile/0/002.p/1",
+            "tile/1/000.p/2",
+            "tile/2/000.p/1",
+        ] {
+            assert!(!committed(path, 300), "{path}");
+        }
+        assert!(!committed("tile/0/000.p/1", 0));
+    }
+}
