@@ -20,8 +20,8 @@
 //! 3. the entry, content and PDQ rows go in in one index transaction;
 //! 4. the signed checkpoint is swapped in by compare-and-swap: **the commit
 //!    point**; only now is success reported;
-//! 5. its history copy is kept (a missing one is restored by step 0 of the
-//!    next writer).
+//! 5. its history copy is kept (a missing one is restored by the next
+//!    writer's recovery).
 //!
 //! An append dropped before the commit point (an error anywhere, a `?`)
 //! removes the blobs it committed and the index rows it inserted; one whose

@@ -156,23 +156,18 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(io_err(dir))
 }
 
-/// Write `data` to `path` via a temporary file and a rename; `durable`
-/// also fsyncs the file and its folder before returning.
-fn write_replace(path: &Path, data: &[u8], durable: bool) -> Result<(), StoreError> {
+/// Replace `path` with `data` durably: a temporary file, fsync, rename,
+/// fsync of the folder. A crash leaves the old content or the new.
+fn write_replace(path: &Path, data: &[u8]) -> Result<(), StoreError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_err(parent))?;
     let tmp = temp_beside(path);
     let result = (|| {
         let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(data).map_err(io_err(&tmp))?;
-        if durable {
-            f.sync_all().map_err(io_err(&tmp))?;
-        }
+        f.sync_all().map_err(io_err(&tmp))?;
         fs::rename(&tmp, path).map_err(io_err(path))?;
-        if durable {
-            sync_dir(parent)?;
-        }
-        Ok(())
+        sync_dir(parent)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -516,12 +511,12 @@ impl CheckpointStore for FsStore {
         if current.as_deref() != expected {
             return Err(StoreError::CheckpointConflict);
         }
-        write_replace(&self.root.join("log/checkpoint"), new, true)
+        write_replace(&self.root.join("log/checkpoint"), new)
     }
 
     fn put_history(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
         let path = self.root.join("log/checkpoints").join(size.to_string());
-        write_replace(&path, note, true)
+        write_replace(&path, note)
     }
 
     fn history_sizes(&self) -> Result<Vec<u64>, StoreError> {

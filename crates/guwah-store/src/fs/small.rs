@@ -117,7 +117,7 @@ impl KeyedStore for FsStore {
     fn put(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         let path = self.key_path(key)?;
         self.make_folders(&path)?;
-        write_replace(&path, value, true)
+        write_replace(&path, value)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
