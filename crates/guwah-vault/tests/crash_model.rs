@@ -638,3 +638,54 @@ fn every_operation_survives_a_fault_at_every_storage_call() {
     }
     assert_eq!(failures, 0, "the crash model found failures (listed above)");
 }
+
+/// The one outcome no single fault reaches: the swap's reply is lost and
+/// reading the checkpoint back fails too, so the add cannot know whether
+/// it committed. It reports failure, keeps its blobs (the swap may have
+/// landed) and the vault stays whole: here the swap did land, so the items
+/// are there, readable, with their blobs.
+#[test]
+fn an_unknown_swap_outcome_keeps_the_blobs() {
+    let fixture = Fixture::new();
+    let op = &ops()[0];
+    let store = fixture.store.fork();
+    let v = Vault::open_with(store.backend(), Some(PASS)).unwrap();
+    let base = store.calls();
+    (op.run)(&v, &fixture).unwrap();
+    let swap = (base..store.calls())
+        .find(|n| store.call_name(*n).as_deref() == Some("checkpoint swap"))
+        .expect("the add swaps the checkpoint")
+        - base;
+    drop(v);
+
+    let store = fixture.store.fork();
+    let v = Vault::open_with(store.backend(), Some(PASS)).unwrap();
+    let base = store.calls();
+    store.inject(swap, Fault::LostReply);
+    store.inject(swap + 1, Fault::Fail);
+    let err = (op.run)(&v, &fixture).unwrap_err();
+    assert_eq!(
+        store.call_name(base + swap + 1).as_deref(),
+        Some("checkpoint latest"),
+        "the add reads the checkpoint back after a failed swap"
+    );
+    assert!(err.to_string().contains("injected fault"), "{err}");
+    drop(v);
+    for stage in ["as running", "after a crash"] {
+        if stage == "after a crash" {
+            store.crash();
+        }
+        let v = Vault::open_with(store.backend(), Some(PASS)).unwrap();
+        let report = v.verify(&mut |_| {}).unwrap();
+        assert!(report.ok(), "{stage}: {:?}", report.problems);
+        assert_eq!(v.list().unwrap().len(), fixture.items.len() + 3, "{stage}");
+        assert!(
+            !report
+                .notes
+                .iter()
+                .any(|n| n.contains("belongs to no item")),
+            "{stage}: {:?}",
+            report.notes
+        );
+    }
+}

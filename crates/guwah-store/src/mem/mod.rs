@@ -81,7 +81,8 @@ struct Inner {
     calls: u64,
     /// Each call's name and whether it may change state.
     trace: Vec<(String, bool)>,
-    fault: Option<(u64, Fault)>,
+    /// Faults to come, by call number.
+    faults: Vec<(u64, Fault)>,
     /// A [`Fault::Crash`] was reached: every call fails.
     stopped: bool,
     /// The generation of the live writer guard, if one is held.
@@ -141,17 +142,19 @@ impl MemStore {
         let mut inner = self.lock().clone();
         inner.calls = 0;
         inner.trace.clear();
-        inner.fault = None;
+        inner.faults.clear();
         inner.stopped = false;
         MemStore {
             inner: Arc::new(Mutex::new(inner)),
         }
     }
 
-    /// Set `fault` on the call `n` calls from now (0: the next one).
+    /// Set `fault` on the call `n` calls from now (0: the next one), in
+    /// addition to any set before.
     pub fn inject(&self, n: u64, fault: Fault) {
         let mut inner = self.lock();
-        inner.fault = Some((inner.calls + n, fault));
+        let at = inner.calls + n;
+        inner.faults.push((at, fault));
     }
 
     /// Let `n` more calls succeed, then fail every one (an I/O fault that
@@ -160,9 +163,9 @@ impl MemStore {
         self.inject(n, Fault::Crash);
     }
 
-    /// Remove any fault not reached yet.
+    /// Remove every fault not reached yet.
     pub fn clear_fault(&self) {
-        self.lock().fault = None;
+        self.lock().faults.clear();
     }
 
     /// How many calls have been made since the store was made or forked.
@@ -207,7 +210,7 @@ impl MemStore {
         inner.staging.clear();
         inner.lock = None;
         inner.lock_generation += 1;
-        inner.fault = None;
+        inner.faults.clear();
         inner.stopped = false;
     }
 
@@ -226,16 +229,14 @@ impl MemStore {
         if inner.stopped {
             return Err(injected(&what));
         }
-        let lost = match inner.fault {
-            Some((at, fault)) if at == n => match fault {
-                Fault::Fail => return Err(injected(&what)),
-                Fault::Crash => {
-                    inner.stopped = true;
-                    return Err(injected(&what));
-                }
-                Fault::LostReply => true,
-            },
-            _ => false,
+        let lost = match inner.faults.iter().find(|(at, _)| *at == n).map(|f| f.1) {
+            Some(Fault::Fail) => return Err(injected(&what)),
+            Some(Fault::Crash) => {
+                inner.stopped = true;
+                return Err(injected(&what));
+            }
+            Some(Fault::LostReply) => true,
+            None => false,
         };
         if kind == Kind::Write && inner.enforce_lock && inner.lock.is_none() {
             return Err(StoreError::Contract(format!(
