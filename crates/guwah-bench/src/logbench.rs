@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 use guwah_core::note::Signer;
 use guwah_core::record::{FieldCommitment, ItemRecord, Record};
-use guwah_store::fs::FsStore;
+use guwah_store::Backend;
 use guwah_vault::LogWriter;
 
 /// The log's origin line (also the checkpoint signer's key name).
@@ -97,11 +97,11 @@ pub fn run(dir: &Path, entries: u64, batch: u64) -> Result<LogResult, String> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let store = FsStore::create(dir).map_err(|e| e.to_string())?;
+    let store = Backend::create_local(dir).map_err(|e| e.to_string())?;
     let signer = Signer::generate(ORIGIN, [7u8; 32]).map_err(|e| e.to_string())?;
     let log = LogWriter {
-        tiles: &store,
-        checkpoints: &store,
+        tiles: &*store.log,
+        checkpoints: &*store.checkpoints,
         origin: ORIGIN,
     };
 

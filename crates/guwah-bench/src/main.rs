@@ -10,7 +10,7 @@
 //!    `max(openssl dgst -sha256 FILE, dd if=FILE of=COPY bs=1M conv=fsync)`,
 //!    and guwah's peak RSS (from `wait4(2)`);
 //! 2. `guwah verify` of that vault against `openssl dgst -sha256 FILE`;
-//! 3. the log append rate through the library (`LogWriter` over `FsStore`),
+//! 3. the log append rate through the library (`LogWriter` over the local backend),
 //!    and end-to-end `guwah add` of a folder of small files;
 //! 4. `guwah --version` (median of 50 runs);
 //!
@@ -931,7 +931,7 @@ fn real_main() -> Result<(), String> {
     }
     let lr = logbench::run(&log_dir, opts.entries, opts.batch)?;
     b.commands.push(format!(
-        "(in process) LogWriter over FsStore::create({}): {} x (stage {} leaves + commit), Ed25519 checkpoint signer {:?}",
+        "(in process) LogWriter over Backend::create_local({}): {} x (stage {} leaves + commit), Ed25519 checkpoint signer {:?}",
         log_dir.display(),
         lr.batches,
         opts.batch,

@@ -133,7 +133,7 @@ fn init(cli: &Cli, origin: Option<&str>, allow_weak: bool) -> Result<u8, Failure
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
-        return Err(guwah_vault::VaultError::AlreadyExists(dir).into());
+        return Err(guwah_vault::VaultError::AlreadyExists(dir.display().to_string()).into());
     }
     let p = passphrase::get(cli.passphrase_file.as_deref(), true)?;
     let context = guess_context(&dir, origin);
@@ -159,14 +159,14 @@ fn passwd(cli: &Cli, new_file: Option<&Path>, allow_weak: bool) -> Result<u8, Fa
     let old = passphrase::get(cli.passphrase_file.as_deref(), false)?;
     let vault = Vault::open(&dir, Some(&old))?;
     let new = passphrase::get_new(new_file)?;
-    let context = guess_context(vault.root(), Some(vault.origin()));
+    let context = guess_context(&dir, Some(vault.origin()));
     let context: Vec<&str> = context.iter().map(String::as_str).collect();
     passphrase::check_new(&new, &context, allow_weak)?;
     vault.change_passphrase(&old, &new, KdfParams::DEFAULT)?;
     if cli.json {
-        print_json(&serde_json::json!({ "vault": vault.root(), "changed": true }))?;
+        print_json(&serde_json::json!({ "vault": dir, "changed": true }))?;
     } else {
-        say!("passphrase changed for {}", vault.root().display());
+        say!("passphrase changed for {}", dir.display());
         say!(
             "The old passphrase no longer opens this vault's key file; copies of the old key file still open with it."
         );

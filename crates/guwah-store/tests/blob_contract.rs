@@ -2,15 +2,14 @@
 
 use std::io::Write;
 
-use guwah_store::fs::FsStore;
 use guwah_store::mem::MemStore;
-use guwah_store::{BlobStore, StoreError};
+use guwah_store::{Backend, BlobStore, StoreError};
 
 /// Runs `check` against a fresh store of each backend.
 fn on_every_backend(check: impl Fn(&dyn BlobStore)) {
     check(&MemStore::new());
     let dir = tempfile::tempdir().unwrap();
-    check(&FsStore::create(dir.path()).unwrap());
+    check(&*Backend::create_local(dir.path()).unwrap().blobs);
 }
 
 fn put(store: &dyn BlobStore, name: &str, data: &[u8]) {
@@ -93,7 +92,9 @@ fn a_handle_keeps_the_object_it_opened() {
         let old = bytes(3000, 4);
         put(store, "ab04", &old);
         let mut first = store.open_ranged("ab04").unwrap();
-        // Same name, other bytes and another size (a re-sealed blob).
+        // Same name, other bytes and another size (a leftover removed and
+        // the content sealed again: blobs are written once).
+        store.remove("ab04").unwrap();
         put(store, "ab04", &bytes(5000, 5));
         let mut buf = vec![0u8; 3000];
         first.read_exact_at(0, &mut buf).unwrap();
@@ -106,5 +107,21 @@ fn a_handle_keeps_the_object_it_opened() {
         assert_eq!(buf[..10], old[2990..]);
         second.read_exact_at(4990, &mut buf[..10]).unwrap();
         assert_eq!(buf[..10], bytes(5000, 5)[4990..]);
+    });
+}
+
+#[test]
+fn a_blob_is_written_once() {
+    on_every_backend(|store| {
+        put(store, "ab05", b"first");
+        let mut staged = store.create().unwrap();
+        staged.write_all(b"second").unwrap();
+        assert!(matches!(
+            staged.commit("ab05"),
+            Err(StoreError::Conflict { .. })
+        ));
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut store.open("ab05").unwrap(), &mut back).unwrap();
+        assert_eq!(back, b"first");
     });
 }

@@ -86,16 +86,17 @@ use std::io::Cursor;
 use std::path::Path;
 
 use guwah_chat::{ChatError, Conversation, Limits, Message};
-use guwah_core::record::{ItemRecord, Record, hex32};
+use guwah_core::record::hex32;
 use serde::Serialize;
 
+use crate::append::Append;
 use crate::error::VaultError;
-use crate::index::{EntryRow, Private};
+use crate::index::{EntryKind, EntryRow, Private};
 use crate::ingest::{
-    AddOptions, AddProgress, AddStatus, AddedItem, Blob, check_options, file_values,
+    AddOptions, AddProgress, AddStatus, AddedItem, Blob, check_options, file_values, is_inside,
+    store_file,
 };
-use crate::keys::VaultKeys;
-use crate::vault::{Vault, commit_values, timestamp_now};
+use crate::vault::{Vault, timestamp_now};
 
 /// Media type of a sealed message rendering.
 pub const CHAT_MESSAGE_TYPE: &str = "application/vnd.guwah.chat-message";
@@ -308,64 +309,20 @@ fn message_values(export_id: &str, m: &Message) -> Vec<(String, String)> {
     v
 }
 
-/// Records and rows of one append, deduplicated against the vault and
-/// within the batch, as in `add`.
-struct Batch<'a> {
-    vault: &'a Vault,
-    keys: &'a VaultKeys,
-    old_size: u64,
-    sealed_at: String,
-    leaves: Vec<Vec<u8>>,
-    rows: Vec<EntryRow>,
-    content: Vec<(String, u64)>,
-    seen: HashMap<String, (u64, String)>,
-}
-
-impl Batch<'_> {
-    /// The item holding `b`: an existing one, or a new record with `values`.
-    fn item(
-        &mut self,
-        b: &Blob,
-        values: impl FnOnce() -> Vec<(String, String)>,
-    ) -> Result<(u64, String, AddStatus), VaultError> {
-        if let Some((leaf, id)) = self.seen.get(&b.blob) {
-            return Ok((*leaf, id.clone(), AddStatus::Existing));
-        }
-        if let Some(leaf_index) = self.vault.index().item_for_blob(&b.blob, self.old_size)? {
-            let leaf = self.vault.log().leaf(leaf_index, self.old_size)?;
-            let id = hex32(&guwah_core::merkle::leaf_hash(&leaf));
-            return Ok((leaf_index, id, AddStatus::Existing));
-        }
-        let (fields, private) = commit_values(&values())?;
-        let mut rec = ItemRecord {
-            media_type: b.media_type.into(),
-            size: b.size,
-            sha256: b.sha256,
-            sealed_at: self.sealed_at.clone(),
-            collector: [0; 32],
-            fields,
-            signature: [0; 64],
-        };
-        rec.sign(&self.keys.collector)
-            .map_err(|e| VaultError::BadArgument {
-                what: "chat item".into(),
-                why: e.to_string(),
-            })?;
-        let record = Record::Item(rec);
-        let leaf_index = self.old_size + self.leaves.len() as u64;
-        let id = hex32(&record.id());
-        self.rows.push(EntryRow {
-            leaf_index,
-            sealed: private.seal(&self.keys.index_key, leaf_index, &id)?,
-            record_id: id.clone(),
-            kind: "item".into(),
-            item_id: id.clone(),
-        });
-        self.content.push((b.blob.clone(), leaf_index));
-        self.seen.insert(b.blob.clone(), (leaf_index, id.clone()));
-        self.leaves.push(record.encode());
-        Ok((leaf_index, id, AddStatus::Added))
+/// The item holding `b` in `append`: an existing one, or a new record with
+/// `values` (deduplicated against the vault and within the batch, as in
+/// `add`).
+fn item(
+    append: &mut Append<'_, '_>,
+    sealed_at: &str,
+    b: &Blob,
+    values: impl FnOnce() -> Vec<(String, String)>,
+) -> Result<(u64, String, AddStatus), VaultError> {
+    if let Some((leaf, id)) = append.existing_item(&b.blob)? {
+        return Ok((leaf, id, AddStatus::Existing));
     }
+    let (leaf, id) = append.push_item(b, sealed_at, &values(), "chat item")?;
+    Ok((leaf, id, AddStatus::Added))
 }
 
 impl Vault {
@@ -392,7 +349,7 @@ impl Vault {
         max_expansion: Option<u64>,
         progress: &mut dyn FnMut(AddProgress),
     ) -> Result<ChatReport, VaultError> {
-        let keys = self.keys()?;
+        self.keys()?; // before anything else: this needs the passphrase
         let shared = check_options(opts)?;
         // 1. The input, checked before anything is written.
         match fs::metadata(path) {
@@ -402,9 +359,7 @@ impl Vault {
             }
             Err(e) => return Err(bad(path, format!("cannot be read: {e}"))),
         }
-        if let (Ok(a), Ok(b)) = (path.canonicalize(), self.root.canonicalize())
-            && a.starts_with(&b)
-        {
+        if is_inside(path, self.local_root()) {
             return Err(bad(path, "is inside the vault itself"));
         }
         let export_path = guwah_chat::export::locate(path).map_err(|e| bad(path, e.to_string()))?;
@@ -434,15 +389,15 @@ impl Vault {
             files: 1,
             bytes: meta.len(),
         });
-        let (_lock, head) = self.lock_for_write()?;
-        let old_size = head.as_ref().map_or(0, |h| h.checkpoint.size);
+        let mut w = self.writer()?;
+        let mut append = w.append()?;
 
         // 2. Blobs: the export, the attachments, the message renderings.
-        let mut committed: Vec<String> = Vec::new();
+        // An error from here to the commit removes every blob of this call.
         let mut warnings = Vec::new();
-        let blobs = (|| {
+        let (export, attachments, rendered) = {
             progress(AddProgress::File(export_path.clone()));
-            let export = self.store_blob(&export_path, keys, progress, &mut committed)?;
+            let export = store_file(&mut append, &export_path, progress)?;
             let mut attachments: HashMap<String, Option<Blob>> = HashMap::new();
             let mut rendered = Vec::new();
             if let Some(o) = &opened {
@@ -457,14 +412,7 @@ impl Vault {
                     let stored = match o.attachment(name) {
                         Ok(Some(a)) => {
                             progress(AddProgress::File(export_path.join(name)));
-                            match self.store_stream(
-                                a.reader,
-                                name,
-                                Some(a.size),
-                                keys,
-                                progress,
-                                &mut committed,
-                            )? {
+                            match append.store_stream(a.reader, name, Some(a.size), progress)? {
                                 Ok(b) => Some(b),
                                 Err(why) => {
                                     warnings.push(format!(
@@ -501,16 +449,9 @@ impl Vault {
                         .as_ref()
                         .and_then(|n| attachments.get(n))
                         .and_then(Option::as_ref);
-                    let bytes = render_message(app, &export.sha256, m, att.map(|a| &a.sha256));
-                    let b = self
-                        .store_stream(
-                            Cursor::new(bytes),
-                            "message",
-                            None,
-                            keys,
-                            &mut |_| {},
-                            &mut committed,
-                        )?
+                    let bytes = render_message(app, &export.blob.sha256, m, att.map(|a| &a.sha256));
+                    let b = append
+                        .store_stream(Cursor::new(bytes), "message", None, &mut |_| {})?
                         .map_err(|why| VaultError::damaged("message rendering", why))?;
                     rendered.push(Blob {
                         media_type: CHAT_MESSAGE_TYPE,
@@ -518,39 +459,14 @@ impl Vault {
                     });
                 }
             }
-            Ok::<_, VaultError>((export, attachments, rendered))
-        })();
-        let (export, attachments, rendered) = match blobs {
-            Ok(b) => b,
-            Err(e) => {
-                for b in &committed {
-                    let _ = self.blobs.remove(b);
-                }
-                return Err(e);
-            }
+            (export, attachments, rendered)
         };
         progress(AddProgress::Sealing);
-        self.blobs.sync_blobs()?;
 
         // 3. Records: the export, then each message followed by its attachment.
-        let mut batch = Batch {
-            vault: self,
-            keys,
-            old_size,
-            sealed_at: timestamp_now(),
-            leaves: Vec::new(),
-            rows: Vec::new(),
-            content: Vec::new(),
-            seen: HashMap::new(),
-        };
-        let export_blob = Blob {
-            blob: export.blob.clone(),
-            sha256: export.sha256,
-            size: export.size,
-            media_type: export.media_type,
-        };
+        let sealed_at = timestamp_now();
         let conv: Option<&Conversation> = opened.as_ref().map(|o| &o.conversation);
-        let (leaf_index, export_id, status) = batch.item(&export_blob, || {
+        let (leaf_index, export_id, status) = item(&mut append, &sealed_at, &export.blob, || {
             let mut v = shared.clone();
             v.extend(file_values(&export_path, &export.meta));
             if let Some(c) = conv {
@@ -569,7 +485,8 @@ impl Vault {
         let mut attached = Vec::new();
         if let Some(c) = conv {
             for (m, b) in c.messages.iter().zip(&rendered) {
-                let (leaf_index, id, status) = batch.item(b, || message_values(&export_id, m))?;
+                let (leaf_index, id, status) =
+                    item(&mut append, &sealed_at, b, || message_values(&export_id, m))?;
                 messages.push(ChatMessageItem {
                     index: m.index,
                     id: id.clone(),
@@ -581,7 +498,7 @@ impl Vault {
                 let Some(Some(a)) = attachments.get(name) else {
                     continue;
                 };
-                let (a_leaf, a_id, a_status) = batch.item(a, || {
+                let (a_leaf, a_id, a_status) = item(&mut append, &sealed_at, a, || {
                     let base = name.rsplit('/').next().unwrap_or(name);
                     vec![
                         ("filename".into(), base.to_string()),
@@ -602,25 +519,17 @@ impl Vault {
                 });
             }
         }
-        let mut tree_size = old_size;
-        if !batch.leaves.is_empty() {
-            // 3-5. Tiles, index, checkpoint: the one commit point.
-            let checkpoint = self.log().stage(old_size, &batch.leaves)?;
-            self.index().insert(&batch.rows, &batch.content)?;
-            let head = self
-                .log()
-                .commit(head.as_ref(), checkpoint, &keys.log_signer)?;
-            tree_size = head.checkpoint.size;
-        }
+        // 4. The append transaction: blobs synced, tiles, index, checkpoint.
+        append.commit()?;
         Ok(ChatReport {
             export: AddedItem {
                 path: export_path.clone(),
                 id: export_id,
                 status,
                 leaf_index,
-                sha256: hex32(&export.sha256),
-                size: export.size,
-                media_type: export.media_type.into(),
+                sha256: hex32(&export.blob.sha256),
+                size: export.blob.size,
+                media_type: export.blob.media_type.into(),
             },
             app: conv.map(|c| c.source.as_str().into()),
             chat_file: opened.as_ref().map(|o| o.chat_file.clone()),
@@ -628,7 +537,7 @@ impl Vault {
             messages,
             attachments: attached,
             warnings,
-            tree_size,
+            tree_size: w.size(),
         })
     }
 
@@ -636,10 +545,10 @@ impl Vault {
     fn opened_rows(&self, with_events: bool) -> Result<Vec<(EntryRow, Private)>, VaultError> {
         let keys = self.keys()?;
         let size = self.size()?;
-        let rows = self.index().all(size)?;
+        let rows = self.index().entries(size)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            if row.kind != "item" && !with_events {
+            if row.kind != EntryKind::Item && !with_events {
                 continue;
             }
             let p = Private::open(&keys.index_key, &row)?;
@@ -726,7 +635,7 @@ impl Vault {
         let mut notes: Vec<(String, String)> = Vec::new();
         for (row, p) in &rows {
             let get = |k: &str| p.fields.get(k).map(|v| v.value.clone());
-            if row.kind == "event" {
+            if row.kind == EntryKind::Event {
                 if !needle.is_empty()
                     && who.is_none()
                     && get("note").is_some_and(|n| n.to_lowercase().contains(&needle))

@@ -5,18 +5,18 @@ use std::path::PathBuf;
 /// What can go wrong in a vault operation.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    /// The folder is not a guwah vault.
+    /// The folder (or backend location) holds no guwah vault.
     #[error("{0}: not a guwah vault (no guwah.vault file); create one with `guwah init`")]
-    NotAVault(PathBuf),
-    /// `init` on a folder that already holds something.
+    NotAVault(String),
+    /// `init` on a folder (or backend) that already holds something.
     #[error("{0}: already exists and is not empty; choose a new folder for the vault")]
-    AlreadyExists(PathBuf),
+    AlreadyExists(String),
     /// The passphrase does not open the key file.
     #[error("wrong passphrase for {0} (or its key file was altered)")]
-    WrongPassphrase(PathBuf),
+    WrongPassphrase(String),
     /// Another guwah process is writing to this vault.
     #[error("{0}: another guwah process is writing to this vault; wait for it to finish")]
-    Locked(PathBuf),
+    Locked(String),
     /// An input path cannot be added.
     #[error("{path}: {why}")]
     BadInput {
@@ -52,17 +52,9 @@ pub enum VaultError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// A storage backend error.
+    /// A storage backend error; it names the object.
     #[error(transparent)]
     Store(#[from] guwah_store::StoreError),
-    /// An index database error.
-    #[error("index database {path}: {source}")]
-    Index {
-        /// The database file.
-        path: PathBuf,
-        /// The underlying error.
-        source: rusqlite::Error,
-    },
 }
 
 impl VaultError {

@@ -26,17 +26,15 @@ use guwah_core::item_file::ItemFile;
 use guwah_core::merkle::Hash;
 use guwah_core::receipt::TlogProof;
 use guwah_core::record::{
-    Action, EventRecord, FieldCommitment, Record, check_field_name, commit_field, hex32,
-    parse_hex32,
+    Action, FieldCommitment, Record, check_field_name, commit_field, hex32, parse_hex32,
 };
 use serde::Serialize;
 
 use crate::crypto;
 use crate::error::VaultError;
-use crate::index::{EntryRow, Private};
-use crate::log::Head;
+use crate::index::{EntryKind, EntryRow, Private};
 use crate::report::{self, Lang, ReportData, ReportEvent, ReportField, ReportItem};
-use crate::vault::{Vault, commit_values, short_id, timestamp_now};
+use crate::vault::{Vault, short_id, timestamp_now};
 
 /// Where an export writes the package: a BagIt writer (folder or zip).
 pub trait PackageSink {
@@ -318,56 +316,6 @@ fn decode_hashes(hashes: &[String]) -> Result<Vec<Hash>, VaultError> {
 }
 
 impl Vault {
-    /// Append one custody event per `(item, values)`, all under one new
-    /// checkpoint (the batch variant of `append_event`). Call with the
-    /// write lock held.
-    pub(crate) fn append_events(
-        &self,
-        events: &[(&EntryRow, Vec<(String, String)>)],
-        action: Action,
-        head: Option<&Head>,
-    ) -> Result<Head, VaultError> {
-        let keys = self.keys()?;
-        let old_size = head.map_or(0, |h| h.checkpoint.size);
-        let at = timestamp_now();
-        let mut leaves = Vec::new();
-        let mut rows = Vec::new();
-        for (i, (item_row, values)) in events.iter().enumerate() {
-            let (fields, private) = commit_values(values)?;
-            let item = parse_hex32(&item_row.record_id).ok_or_else(|| {
-                VaultError::damaged("index", format!("bad item id {}", item_row.record_id))
-            })?;
-            let mut ev = EventRecord {
-                action,
-                item,
-                at: at.clone(),
-                actor: [0; 32],
-                related: None,
-                fields,
-                signature: [0; 64],
-            };
-            ev.sign(&keys.collector)
-                .map_err(|e| VaultError::BadArgument {
-                    what: "event".into(),
-                    why: e.to_string(),
-                })?;
-            let record = Record::Event(ev);
-            let leaf_index = old_size + i as u64;
-            let record_id = hex32(&record.id());
-            rows.push(EntryRow {
-                leaf_index,
-                sealed: private.seal(&keys.index_key, leaf_index, &record_id)?,
-                record_id,
-                kind: "event".into(),
-                item_id: item_row.record_id.clone(),
-            });
-            leaves.push(record.encode());
-        }
-        let checkpoint = self.log().stage(old_size, &leaves)?;
-        self.index().insert(&rows, &[])?;
-        self.log().commit(head, checkpoint, &keys.log_signer)
-    }
-
     /// The items an export names: by id prefix and by tag, in log order.
     fn export_rows(&self, opts: &ExportOptions, size: u64) -> Result<Vec<EntryRow>, VaultError> {
         let keys = self.keys()?;
@@ -376,8 +324,8 @@ impl Vault {
             chosen.push(self.resolve(id)?);
         }
         if !opts.tags.is_empty() {
-            let rows = self.index().all(size)?;
-            for row in rows.into_iter().filter(|r| r.kind == "item") {
+            let rows = self.index().entries(size)?;
+            for row in rows.into_iter().filter(|r| r.kind == EntryKind::Item) {
                 let private = Private::open(&keys.index_key, &row)?;
                 let has = private
                     .fields
@@ -420,9 +368,8 @@ impl Vault {
                 why: e.to_string(),
             })?;
         }
-        let (_lock, head) = self.lock_for_write()?;
-        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
-        let rows = self.export_rows(opts, size)?;
+        let mut w = self.writer()?;
+        let rows = self.export_rows(opts, w.size())?;
         // 1. The custody events, sealed before anything leaves the vault.
         let values = handover_values(
             &opts.output,
@@ -431,20 +378,20 @@ impl Vault {
         )?;
         let batch: Vec<(&EntryRow, Vec<(String, String)>)> =
             rows.iter().map(|r| (r, values.clone())).collect();
-        let head = self.append_events(&batch, Action::Exported, head.as_ref())?;
+        let head = w.append_events(&batch, Action::Exported)?.clone();
         let size = head.checkpoint.size;
         // Cosignatures go on the checkpoint before the receipts quote it.
         let (note, witnesses) = match &opts.witness {
             Some(t) => {
                 let (lines, outcomes, configs) = self.ask_witnesses(&head, &*t.0)?;
-                let note = self.keep_cosignatures(&head, &lines, Some(&head))?;
-                self.save_witness_sizes(&configs)?;
+                let note = self.keep_cosignatures(&mut w, &head, &lines)?;
+                self.save_witness_sizes(&w, &configs)?;
                 (note, outcomes)
             }
             None => (head.note.clone(), Vec::new()),
         };
         let timestamps = match &opts.timestamp {
-            Some(t) => self.stamp_checkpoint(size, &note, &self.tsas()?, &*t.0)?,
+            Some(t) => self.stamp_checkpoint(&w, size, &note, &self.tsas()?, &*t.0)?,
             None => Vec::new(),
         };
 
@@ -498,7 +445,7 @@ impl Vault {
                 .index()
                 .history(&row.record_id, size)?
                 .into_iter()
-                .filter(|r| r.kind == "event")
+                .filter(|r| r.kind == EntryKind::Event)
             {
                 let (ev_leaf, ev_rec) = self.record_of(&ev_row, size)?;
                 let Record::Event(ev) = &ev_rec else {
@@ -692,9 +639,8 @@ impl Vault {
             why: e.to_string(),
         })?;
         let row = self.resolve(id)?;
-        let (_lock, head) = self.lock_for_write()?;
-        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
-        let (_, record) = self.record_of(&row, size)?;
+        let mut w = self.writer()?;
+        let (_, record) = self.record_of(&row, w.size())?;
         let sealed = record
             .fields()
             .iter()
@@ -733,10 +679,9 @@ impl Vault {
         }
         let item = parse_hex32(&row.record_id)
             .ok_or_else(|| VaultError::damaged("index", "bad item id"))?;
-        let head = self.append_events(
+        let head = w.append_events(
             &[(&row, vec![("field".into(), field.into())])],
             Action::Disclosed,
-            head.as_ref(),
         )?;
         let d = Disclosure {
             item,

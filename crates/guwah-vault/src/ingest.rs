@@ -1,33 +1,26 @@
 //! `add`: walk the inputs, encrypt and hash each file once, seal the batch.
 //!
-//! The order is what makes `kill -9` safe at any instant:
-//! 1. every input is checked before anything is written (bad input changes
-//!    nothing);
-//! 2. each file streams through `encrypt_and_hash` into a staged blob that
-//!    is committed under its keyed name; blobs are flushed once;
-//! 3. records are built, with the metadata the files carry read back from
+//! 1. Every input is checked before anything is written (bad input changes
+//!    nothing).
+//! 2. Under the writer lock, each file streams through `encrypt_and_hash`
+//!    into a staged blob committed under its keyed name (the append's
+//!    `store_stream`).
+//! 3. Records are built, with the metadata the files carry read back from
 //!    their sealed blobs (never from the files again, which may have changed
-//!    since), signed and appended as tiles (flushed);
-//! 4. the index rows go in, in one transaction;
-//! 5. the signed checkpoint is swapped in: the commit point. Only then is
-//!    success reported.
-//!
-//! A crash before 5 leaves unreferenced blobs and tiles past the committed
-//! size; the next writer rolls the index back and overwrites the tiles.
+//!    since), and signed; images and videos get their perceptual hashes.
+//! 4. The append transaction (`append.rs`) commits it all: blobs synced,
+//!    tiles, index rows, checkpoint swap — the commit point. Only then is
+//!    success reported; an error before it removes this add's blobs.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use guwah_core::record::{ItemRecord, Record, hex32};
+use guwah_core::record::hex32;
 use serde::Serialize;
 
-use crate::crypto;
+use crate::append::Append;
 use crate::error::VaultError;
-use crate::index::EntryRow;
-use crate::media::sniff_media_type;
-use crate::vault::{Vault, commit_values, timestamp_now};
+use crate::vault::{Vault, timestamp_now};
 
 /// What the user said about the files being added.
 #[derive(Debug, Clone, Default)]
@@ -144,7 +137,7 @@ fn kind_of(ft: &fs::FileType) -> &'static str {
 /// Check one path and collect the regular files under it.
 fn collect(
     path: &Path,
-    vault_root: &Path,
+    vault_root: Option<&Path>,
     out: &mut Vec<Input>,
     top: bool,
 ) -> Result<(), VaultError> {
@@ -160,9 +153,7 @@ fn collect(
         }
         Err(e) => return Err(bad(path, format!("cannot be read: {e}"))),
     };
-    if let (Ok(a), Ok(b)) = (path.canonicalize(), vault_root.canonicalize())
-        && a.starts_with(&b)
-    {
+    if is_inside(path, vault_root) {
         return Err(bad(path, "is inside the vault itself"));
     }
     if meta.is_dir() {
@@ -192,6 +183,13 @@ fn collect(
         size: meta.len(),
     });
     Ok(())
+}
+
+/// Whether `path` lies inside the vault's own folder (when it has one).
+pub(crate) fn is_inside(path: &Path, vault_root: Option<&Path>) -> bool {
+    vault_root.is_some_and(|root| {
+        matches!((path.canonicalize(), root.canonicalize()), (Ok(a), Ok(b)) if a.starts_with(&b))
+    })
 }
 
 pub(crate) fn check_options(opts: &AddOptions) -> Result<Vec<(String, String)>, VaultError> {
@@ -262,6 +260,7 @@ pub(crate) fn file_values(path: &Path, meta: &fs::Metadata) -> Vec<(String, Stri
 }
 
 /// A stream's blob, written and named.
+#[derive(Clone)]
 pub(crate) struct Blob {
     pub(crate) blob: String,
     pub(crate) sha256: [u8; 32],
@@ -269,12 +268,9 @@ pub(crate) struct Blob {
     pub(crate) media_type: &'static str,
 }
 
-/// A file's blob, written and named.
+/// A file's blob, written and named, with the file's metadata.
 pub(crate) struct Stored {
-    pub(crate) blob: String,
-    pub(crate) sha256: [u8; 32],
-    pub(crate) size: u64,
-    pub(crate) media_type: &'static str,
+    pub(crate) blob: Blob,
     pub(crate) meta: fs::Metadata,
 }
 
@@ -296,7 +292,7 @@ impl Vault {
         }
         let mut inputs = Vec::new();
         for p in paths {
-            collect(p, &self.root, &mut inputs, true)?;
+            collect(p, self.local_root(), &mut inputs, true)?;
         }
         if inputs.is_empty() {
             return Err(VaultError::BadArgument {
@@ -308,89 +304,35 @@ impl Vault {
             files: inputs.len() as u64,
             bytes: inputs.iter().map(|i| i.size).sum(),
         });
-        let (_lock, head) = self.lock_for_write()?;
-        let old_size = head.as_ref().map_or(0, |h| h.checkpoint.size);
+        let mut w = self.writer()?;
+        let mut append = w.append()?;
 
-        // 2. Blobs. On any error, blobs committed by this call are removed.
-        let mut committed_blobs: Vec<String> = Vec::new();
-        let stored = (|| {
-            let mut stored = Vec::with_capacity(inputs.len());
-            for input in &inputs {
-                progress(AddProgress::File(input.path.clone()));
-                stored.push(self.store_blob(&input.path, keys, progress, &mut committed_blobs)?);
-            }
-            Ok::<_, VaultError>(stored)
-        })();
-        let stored = match stored {
-            Ok(s) => s,
-            Err(e) => {
-                for b in &committed_blobs {
-                    let _ = self.blobs.remove(b);
-                }
-                return Err(e);
-            }
-        };
+        // Blobs. An error from here to the commit removes this add's blobs.
+        let mut stored = Vec::with_capacity(inputs.len());
+        for input in &inputs {
+            progress(AddProgress::File(input.path.clone()));
+            stored.push(store_file(&mut append, &input.path, progress)?);
+        }
         progress(AddProgress::Sealing);
-        self.blobs.sync_blobs()?;
 
-        // 3. Records, deduplicated against the vault and within the batch.
+        // Records, deduplicated against the vault and within the batch.
         let sealed_at = timestamp_now();
-        let mut leaves: Vec<Vec<u8>> = Vec::new();
-        let mut rows: Vec<EntryRow> = Vec::new();
-        let mut content: Vec<(String, u64)> = Vec::new();
-        let mut batch: HashMap<String, (u64, String)> = HashMap::new();
         let mut items = Vec::with_capacity(inputs.len());
         let mut warnings = Vec::new();
         for (input, s) in inputs.iter().zip(&stored) {
-            let existing = match batch.get(&s.blob) {
-                Some(hit) => Some(hit.clone()),
-                None => match self.index().item_for_blob(&s.blob, old_size)? {
-                    Some(leaf_index) => {
-                        let leaf = self.log().leaf(leaf_index, old_size)?;
-                        Some((leaf_index, hex32(&guwah_core::merkle::leaf_hash(&leaf))))
-                    }
-                    None => None,
-                },
-            };
-            let (leaf_index, id, status) = match existing {
+            let (leaf_index, id, status) = match append.existing_item(&s.blob.blob)? {
                 Some((leaf_index, id)) => (leaf_index, id, AddStatus::Existing),
                 None => {
                     let mut values = shared_values.clone();
                     values.extend(file_values(&input.path, &s.meta));
-                    for message in self.media_values(s, keys, &mut values)? {
+                    for message in self.media_values(&s.blob, keys, &mut values)? {
                         warnings.push(AddWarning {
                             path: input.path.clone(),
                             message,
                         });
                     }
-                    let (fields, private) = commit_values(&values)?;
-                    let mut rec = ItemRecord {
-                        media_type: s.media_type.into(),
-                        size: s.size,
-                        sha256: s.sha256,
-                        sealed_at: sealed_at.clone(),
-                        collector: [0; 32],
-                        fields,
-                        signature: [0; 64],
-                    };
-                    rec.sign(&keys.collector)
-                        .map_err(|e| VaultError::BadArgument {
-                            what: input.path.display().to_string(),
-                            why: e.to_string(),
-                        })?;
-                    let record = Record::Item(rec);
-                    let leaf_index = old_size + leaves.len() as u64;
-                    let id = hex32(&record.id());
-                    rows.push(EntryRow {
-                        leaf_index,
-                        sealed: private.seal(&keys.index_key, leaf_index, &id)?,
-                        record_id: id.clone(),
-                        kind: "item".into(),
-                        item_id: id.clone(),
-                    });
-                    content.push((s.blob.clone(), leaf_index));
-                    batch.insert(s.blob.clone(), (leaf_index, id.clone()));
-                    leaves.push(record.encode());
+                    let what = input.path.display().to_string();
+                    let (leaf_index, id) = append.push_item(&s.blob, &sealed_at, &values, &what)?;
                     (leaf_index, id, AddStatus::Added)
                 }
             };
@@ -399,140 +341,47 @@ impl Vault {
                 id,
                 status,
                 leaf_index,
-                sha256: hex32(&s.sha256),
-                size: s.size,
-                media_type: s.media_type.into(),
+                sha256: hex32(&s.blob.sha256),
+                size: s.blob.size,
+                media_type: s.blob.media_type.into(),
             });
         }
-        if leaves.is_empty() {
-            return Ok(AddReport {
-                items,
-                tree_size: old_size,
-                warnings,
-            });
+        // Perceptual hashes go in with their entries (similar.rs).
+        let (pdq, pdq_warnings) = self.similarity_rows(&items);
+        for (leaf_index, sealed) in pdq {
+            append.push_pdq(leaf_index, sealed);
         }
-        // 3-5. Tiles, index, checkpoint.
-        let checkpoint = self.log().stage(old_size, &leaves)?;
-        self.index().insert(&rows, &content)?;
-        let head = self
-            .log()
-            .commit(head.as_ref(), checkpoint, &keys.log_signer)?;
-        // 6. Perceptual hashes (similar.rs): after the commit, still locked.
-        warnings.extend(self.record_similarity(&items));
+        warnings.extend(pdq_warnings);
+        append.commit()?;
         Ok(AddReport {
             items,
-            tree_size: head.checkpoint.size,
+            tree_size: w.size(),
             warnings,
         })
     }
+}
 
-    pub(crate) fn store_blob(
-        &self,
-        path: &Path,
-        keys: &crate::keys::VaultKeys,
-        progress: &mut dyn FnMut(AddProgress),
-        committed: &mut Vec<String>,
-    ) -> Result<Stored, VaultError> {
-        let file = File::open(path).map_err(|e| bad(path, format!("cannot be read: {e}")))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| bad(path, format!("cannot be read: {e}")))?;
-        if !meta.is_file() {
-            return Err(bad(path, kind_of(&meta.file_type())));
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match self.store_stream(file, &name, Some(meta.len()), keys, progress, committed)? {
-            Ok(b) => Ok(Stored {
-                blob: b.blob,
-                sha256: b.sha256,
-                size: b.size,
-                media_type: b.media_type,
-                meta,
-            }),
-            Err(why) => Err(bad(path, format!("could not be read and sealed: {why}"))),
-        }
+/// Seal one file into a blob of `append`, checking it is (still) a regular
+/// file of the size it had when it was checked.
+pub(crate) fn store_file(
+    append: &mut Append<'_, '_>,
+    path: &Path,
+    progress: &mut dyn FnMut(AddProgress),
+) -> Result<Stored, VaultError> {
+    let file = File::open(path).map_err(|e| bad(path, format!("cannot be read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| bad(path, format!("cannot be read: {e}")))?;
+    if !meta.is_file() {
+        return Err(bad(path, kind_of(&meta.file_type())));
     }
-
-    /// Encrypt a stream into a blob: the one place where bytes enter the
-    /// vault (files, chat attachments, rendered messages). The outer error
-    /// is the vault's (fatal); the inner one says why the stream could not
-    /// be read or changed under us (the caller decides what that means).
-    pub(crate) fn store_stream(
-        &self,
-        mut reader: impl Read,
-        name: &str,
-        expected: Option<u64>,
-        keys: &crate::keys::VaultKeys,
-        progress: &mut dyn FnMut(AddProgress),
-        committed: &mut Vec<String>,
-    ) -> Result<Result<Blob, String>, VaultError> {
-        let mut head = vec![0u8; 512];
-        let mut n = 0;
-        while n < head.len() {
-            match reader.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Ok(Err(e.to_string())),
-            }
-        }
-        head.truncate(n);
-        let media_type = sniff_media_type(&head, name);
-        let mut staged = self.blobs.create()?;
-        let mut done = 0u64;
-        let result = crypto::encrypt_and_hash(
-            std::io::Cursor::new(head).chain(reader),
-            &mut staged,
-            &keys.blob_key,
-            &mut |total| {
-                progress(AddProgress::Bytes(total.saturating_sub(done)));
-                done = total;
-            },
-        );
-        let sealed = match result.and_then(|s| {
-            staged
-                .flush()
-                .map(|_| s)
-                .map_err(crypto::StreamError::Write)
-        }) {
-            Ok(s) => s,
-            Err(crypto::StreamError::Read(e)) => {
-                staged.abort();
-                return Ok(Err(e.to_string()));
-            }
-            Err(e) => {
-                staged.abort();
-                return Err(VaultError::Io {
-                    path: self.root.join("blobs"),
-                    source: std::io::Error::other(e.to_string()),
-                });
-            }
-        };
-        if let Some(want) = expected
-            && sealed.size != want
-        {
-            staged.abort();
-            return Ok(Err(format!(
-                "it changed while it was being read ({} bytes read, {want} expected); add it again when it is complete",
-                sealed.size
-            )));
-        }
-        let blob = keys.blob_name(&sealed.sha256);
-        if self.index().item_for_blob(&blob, u64::MAX)?.is_some() {
-            staged.abort();
-        } else {
-            staged.commit(&blob)?;
-            committed.push(blob.clone());
-        }
-        Ok(Ok(Blob {
-            blob,
-            sha256: sealed.sha256,
-            size: sealed.size,
-            media_type,
-        }))
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match append.store_stream(file, &name, Some(meta.len()), progress)? {
+        Ok(blob) => Ok(Stored { blob, meta }),
+        Err(why) => Err(bad(path, format!("could not be read and sealed: {why}"))),
     }
 }
 
@@ -552,7 +401,7 @@ impl Vault {
     /// record has room.
     fn media_values(
         &self,
-        s: &Stored,
+        s: &Blob,
         keys: &crate::keys::VaultKeys,
         values: &mut Vec<(String, String)>,
     ) -> Result<Vec<String>, VaultError> {

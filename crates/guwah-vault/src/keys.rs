@@ -70,11 +70,11 @@ impl VaultKeys {
         origin: &str,
         passphrase: &[u8],
         sealed: &[u8],
-        key_file: &std::path::Path,
+        key_file: &str,
     ) -> Result<Self, VaultError> {
         let secrets = crypto::open_with_passphrase(passphrase, sealed).map_err(|e| match e {
             crypto::KeyfileError::WrongPassphrase => VaultError::WrongPassphrase(key_file.into()),
-            other => VaultError::damaged(key_file.display().to_string(), other.to_string()),
+            other => VaultError::damaged(key_file, other.to_string()),
         })?;
         Self::from_secrets(origin, &secrets)
     }
@@ -87,11 +87,11 @@ impl VaultKeys {
         new: &[u8],
         sealed: &[u8],
         params: KdfParams,
-        key_file: &std::path::Path,
+        key_file: &str,
     ) -> Result<Vec<u8>, VaultError> {
         let secrets = crypto::open_with_passphrase(old, sealed).map_err(|e| match e {
             crypto::KeyfileError::WrongPassphrase => VaultError::WrongPassphrase(key_file.into()),
-            other => VaultError::damaged(key_file.display().to_string(), other.to_string()),
+            other => VaultError::damaged(key_file, other.to_string()),
         })?;
         crypto::seal_with_passphrase(new, &secrets, params).map_err(|e| VaultError::BadArgument {
             what: "new passphrase".into(),

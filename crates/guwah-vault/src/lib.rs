@@ -1,11 +1,15 @@
 //! The guwah evidence vault: keep, seal and verify.
 //!
-//! A vault is one folder (see `docs/format.md`): encrypted blobs, a signed
-//! append-only log stored as C2SP tiles, an encrypted SQLite index and a key
-//! file sealed under the user's passphrase. This crate is the policy layer
-//! between the pure core (`guwah-core`: formats and proofs) and the storage
-//! contracts (`guwah-store`): it decides what is encrypted with which key,
-//! in what order things are made durable, and what `verify` checks.
+//! A vault (see `docs/format.md`) is encrypted blobs, a signed append-only
+//! log stored as C2SP tiles, an index whose private columns are encrypted
+//! and a key file sealed under the user's passphrase, kept on any
+//! [`guwah_store::Backend`] — by default one local folder
+//! ([`Vault::open`], [`Vault::init`]; any backend: [`Vault::open_with`],
+//! [`Vault::init_with`]). This crate is the policy layer between the pure
+//! core (`guwah-core`: formats and proofs) and the storage contracts
+//! (`guwah-store`): it decides what is encrypted with which key, in what
+//! order things are made durable (one append transaction, `append.rs`),
+//! and what `verify` checks.
 //!
 //! ```no_run
 //! use guwah_vault::{AddOptions, Vault};
@@ -17,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod append;
 mod blob_reader;
 mod chat;
 pub mod crypto;

@@ -3,9 +3,11 @@
 //!
 //! The life of a leaf: [`LogWriter::stage`] writes the new tiles and entry
 //! bundles (durable after `sync_log`), the caller commits its index rows,
-//! then [`LogWriter::commit`] signs the checkpoint, stores it in the history
-//! and swaps it in. The swap is the commit point: tiles past the committed
-//! size are invisible and are overwritten by the next append.
+//! then [`LogWriter::commit`] signs the checkpoint, swaps it in and keeps a
+//! copy in the history. The swap is the commit point: tiles past the
+//! committed size are invisible; log objects are written once, so the next
+//! append removes such leftovers before it writes its own (`stage`). In a
+//! vault all of this runs inside the append transaction (`append.rs`).
 
 use guwah_core::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use guwah_core::merkle::{self, Hash};
@@ -15,6 +17,27 @@ use guwah_store::{CheckpointStore, LogStore, StoreError};
 use serde::Serialize;
 
 use crate::error::VaultError;
+
+/// Whether the tree of `size` has (or an earlier, smaller tree had) a tile
+/// or bundle at (`level`, `index`) of `width`: then the object there is
+/// committed. Anything else an append writes lies past the committed tree.
+fn committed_shape(level: u8, index: u64, width: u16, size: u64) -> bool {
+    let hashes = size.checked_shr(8 * u32::from(level)).unwrap_or(0);
+    let full = hashes >> 8;
+    index < full || (index == full && u64::from(width) <= hashes & 0xff)
+}
+
+/// Whether log object `path` is covered by the tree of `size` (unknown
+/// paths count as covered: never removed).
+fn committed(path: &str, size: u64) -> bool {
+    if let Ok(b) = EntryBundleId::parse_path(path) {
+        committed_shape(0, b.index, b.width, size)
+    } else if let Ok(t) = TileId::parse_path(path) {
+        committed_shape(t.level, t.index, t.width, size)
+    } else {
+        true
+    }
+}
 
 /// The latest committed checkpoint, verified.
 #[derive(Debug, Clone)]
@@ -122,10 +145,10 @@ impl LogWriter<'_> {
         )
         .map_err(tile_err)?;
         for (id, bytes) in &appended.bundles {
-            self.tiles.write(&id.path(), bytes)?;
+            self.put(&id.path(), bytes, old_size)?;
         }
         for (id, bytes) in &appended.tiles {
-            self.tiles.write(&id.path(), bytes)?;
+            self.put(&id.path(), bytes, old_size)?;
         }
         self.tiles.sync_log()?;
         let size = old_size + entries.len() as u64;
@@ -137,8 +160,27 @@ impl LogWriter<'_> {
         })
     }
 
+    /// Write one object of an append from `old_size`. Log objects are
+    /// written once: one there already with other bytes, past the committed
+    /// tree, was left by an append that never committed, and is replaced;
+    /// one inside it is damage.
+    fn put(&self, path: &str, bytes: &[u8], old_size: u64) -> Result<(), VaultError> {
+        match self.tiles.write(path, bytes) {
+            Err(StoreError::Conflict { .. }) if !committed(path, old_size) => {
+                self.tiles.remove(path)?;
+                Ok(self.tiles.write(path, bytes)?)
+            }
+            Err(StoreError::Conflict { .. }) => Err(VaultError::damaged(
+                format!("log/{path}"),
+                "differs from the tile this append would write, though the committed log covers it (altered?)",
+            )),
+            other => Ok(other?),
+        }
+    }
+
     /// Sign `checkpoint`, swap it in for `old`, then keep a copy in the
-    /// history.
+    /// history. A swap that reports an error but whose checkpoint is in
+    /// place all the same (a lost reply) is a success.
     pub fn commit(
         &self,
         old: Option<&Head>,
@@ -150,9 +192,12 @@ impl LogWriter<'_> {
             .into_bytes();
         // Swap first: no signed checkpoint of a tree that was never committed
         // is ever stored. The history copy follows; a writer that finds it
-        // missing after a crash adds it (see `Vault::lock_for_write`).
-        self.checkpoints
-            .swap(old.map(|h| h.note.as_slice()), &note)?;
+        // missing after a crash adds it (see `Vault::writer`).
+        if let Err(e) = self.checkpoints.swap(old.map(|h| h.note.as_slice()), &note)
+            && self.checkpoints.latest().ok().flatten().as_deref() != Some(note.as_slice())
+        {
+            return Err(e.into());
+        }
         // The append is committed now; a failure to keep the copy must not
         // report it as failed. The copy is remade from `log/checkpoint`.
         let _ = self.checkpoints.put_history(checkpoint.size, &note);
@@ -218,5 +263,39 @@ impl LogWriter<'_> {
             new_size,
             hashes: hashes.iter().map(b64).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::committed;
+
+    #[test]
+    fn which_log_paths_the_committed_tree_covers() {
+        // A tree of 300 entries: tile/0/000 and tile/0/001.p/44 (and every
+        // narrower partial an earlier tree had), tile/1/000.p/1.
+        for path in [
+            "tile/0/000",
+            "tile/0/001.p/44",
+            "tile/0/001.p/3",
+            "tile/entries/000",
+            "tile/entries/001.p/44",
+            "tile/1/000.p/1",
+            "not/a/tile",
+        ] {
+            assert!(committed(path, 300), "{path}");
+        }
+        // What an append from 300 writes, and only a leftover can hold.
+        for path in [
+            "tile/0/001.p/45",
+            "tile/0/001",
+            "tile/entries/001",
+            "tile/0/002.p/1",
+            "tile/1/000.p/2",
+            "tile/2/000.p/1",
+        ] {
+            assert!(!committed(path, 300), "{path}");
+        }
+        assert!(!committed("tile/0/000.p/1", 0));
     }
 }

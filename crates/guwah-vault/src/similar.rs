@@ -1,12 +1,12 @@
 //! Near-duplicates: PDQ perceptual hashes of images and sampled video frames.
 //!
-//! **What is stored.** At `add`, after the checkpoint swap and still under
-//! the writer lock, each newly sealed image gets its PDQ hash and each video
-//! the PDQ of one frame per second (`guwah_pdq::video`). They go into the
-//! index's `pdq` table, one row per item, sealed (AES-256-GCM) under a
-//! subkey of the index key with the leaf index and record id as associated
-//! data — no hash is ever on disk in the clear (a PDQ hash would let anyone
-//! holding the vault test whether it contains a known picture).
+//! **What is stored.** At `add`, once the records are built and before the
+//! commit, each newly sealed image gets its PDQ hash and each video the PDQ
+//! of one frame per second (`guwah_pdq::video`). They go into the index's
+//! `pdq` table, one row per item, sealed (AES-256-GCM) under a subkey of
+//! the index key with the leaf index and record id as associated data — no
+//! hash is ever on disk in the clear (a PDQ hash would let anyone holding
+//! the vault test whether it contains a known picture).
 //!
 //! **Not committed to the log.** The hashes are derived data, recomputable
 //! from the sealed original at any time, and the algorithm or its decoder
@@ -14,12 +14,17 @@
 //! records and publish a matchable fingerprint's commitment. They are an
 //! index, not evidence.
 //!
-//! **Crash safety.** The rows are written in their own transaction after the
-//! commit point, so a crash can only leave them *missing*, never wrong:
-//! the file is read again and its SHA-256 is checked against the sealed
-//! record before it is hashed (a file that changed meanwhile is not hashed),
-//! the AEAD binds each row to its entry, and rows past the committed size
-//! are removed like every other index row.
+//! **Crash safety.** The rows go in in the same index transaction as their
+//! entries, before the checkpoint swap (the append transaction,
+//! `append.rs`): a PDQ row exists exactly when its entry's row does, a
+//! crash before the commit leaves both past the committed size (invisible,
+//! and removed by the next writer like every other such row), and nothing
+//! is written after the commit point that could fail once success is
+//! reported. Hashing never fails the add: a file that cannot be hashed is
+//! sealed without a row, with a warning. The file is read again and its
+//! SHA-256 is checked against the sealed record before it is hashed (a file
+//! that changed meanwhile is not hashed), and the AEAD binds each row to
+//! its entry.
 //!
 //! **Queries.** [`Vault::similar`] and [`Vault::duplicates`] decrypt every
 //! stored hash, build a multi-index-hashing index in memory
@@ -44,7 +49,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto;
 use crate::error::VaultError;
-use crate::index::Private;
+use crate::index::{EntryKind, Private};
 use crate::ingest::{AddStatus, AddWarning, AddedItem};
 use crate::vault::Vault;
 
@@ -152,15 +157,20 @@ struct Loaded {
     notes: Vec<String>,
 }
 
+/// Sealed PDQ rows, `(leaf index, sealed)`, and the warnings of the items
+/// that could not be hashed.
+pub(crate) type PdqRows = (Vec<(u64, Vec<u8>)>, Vec<AddWarning>);
+
 impl Vault {
-    /// Compute and store the perceptual hashes of the items an `add` just
-    /// sealed (images and videos with status `Added`). Runs after the commit
-    /// point under the writer lock; never fails the add — problems come back
-    /// as warnings, and the item is simply not hashed.
-    pub(crate) fn record_similarity(&self, items: &[AddedItem]) -> Vec<AddWarning> {
+    /// The sealed perceptual hashes of the items an `add` is sealing
+    /// (images and videos with status `Added`), for its append. Never fails
+    /// the add: problems come back as warnings, and the item is simply not
+    /// hashed.
+    pub(crate) fn similarity_rows(&self, items: &[AddedItem]) -> PdqRows {
+        let mut rows = Vec::new();
         let mut warnings = Vec::new();
         let Ok(keys) = self.keys() else {
-            return warnings;
+            return (rows, warnings);
         };
         let key = pdq_key(&keys.index_key);
         for item in items {
@@ -196,21 +206,17 @@ impl Vault {
                         .map_err(|e| e.to_string())
                 });
             match sealed {
-                Ok(sealed) => {
-                    if let Err(e) = self.index().put_pdq(item.leaf_index, &sealed) {
-                        warnings.push(warn(e.to_string()));
-                    }
-                }
+                Ok(sealed) => rows.push((item.leaf_index, sealed)),
                 Err(e) => warnings.push(warn(e)),
             }
         }
-        warnings
+        (rows, warnings)
     }
 
     fn load_hashes(&self, size: u64) -> Result<Loaded, VaultError> {
         let keys = self.keys()?;
         let key = pdq_key(&keys.index_key);
-        let rows = self.index().all(size)?;
+        let rows = self.index().entries(size)?;
         let stored: HashMap<u64, Vec<u8>> = self.index().pdq_rows(size)?.into_iter().collect();
         let mut loaded = Loaded {
             items: Vec::new(),
@@ -220,7 +226,7 @@ impl Vault {
         };
         let mut unhashed = 0usize;
         let mut low_quality = 0usize;
-        for row in rows.iter().filter(|r| r.kind == "item") {
+        for row in rows.iter().filter(|r| r.kind == EntryKind::Item) {
             let (_, record) = self.record_of(row, size)?;
             let guwah_core::record::Record::Item(rec) = record else {
                 continue;

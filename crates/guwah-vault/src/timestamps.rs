@@ -1,29 +1,28 @@
 //! RFC 3161 timestamps over checkpoints (see `docs/format.md`,
-//! "Timestamps"): the TSA configuration in `tsa.json`, the tokens in
-//! `timestamps/<size>/<tsa name>.tsr`, and their check in `verify`.
+//! "Timestamps"): the TSA configuration in the keyed value `tsa.json`, the
+//! tokens in `timestamps/<size>/<tsa name>.tsr` (files of those names in
+//! the local folder), and their check in `verify`.
 //!
 //! The network is not here: callers pass a transport that POSTs a
 //! `TimeStampReq` and returns the body of the answer. Every answer is
 //! parsed and fully verified (imprint, nonce, signature, chain to the TSA's
-//! configured roots at the token's time) *before* it is stored; a rejected
-//! answer leaves nothing behind.
-
-use std::fs;
-use std::path::PathBuf;
+//! configured roots at the token's time) *before* it is stored, under the
+//! writer lock; a rejected answer leaves nothing behind.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use guwah_tsp::{Token, Trust, TspError};
 use serde::{Deserialize, Serialize};
 
+use crate::append::Writer;
 use crate::error::VaultError;
-use crate::vault::{Vault, write_durable};
+use crate::vault::Vault;
 use crate::verify::{Problem, VerifyReport};
 
-/// The TSA configuration file, in the vault folder (plaintext: it holds
-/// only public URLs and certificates).
+/// The TSA configuration's key (plaintext: it holds only public URLs and
+/// certificates).
 pub const TSA_FILE: &str = "tsa.json";
-/// The folder of stored tokens, in the vault folder.
+/// The key prefix (a folder in the local vault) of stored tokens.
 pub const TIMESTAMPS_DIR: &str = "timestamps";
 
 /// One configured time-stamping authority.
@@ -117,18 +116,26 @@ pub(crate) fn token_error(tsa: &str, e: &TspError) -> String {
     }
 }
 
-impl Vault {
-    fn tsa_path(&self) -> PathBuf {
-        self.root().join(TSA_FILE)
-    }
+/// The key of a stored token: `timestamps/<size>/<tsa>.tsr`.
+fn token_key(size: u64, tsa: &str) -> String {
+    format!("{TIMESTAMPS_DIR}/{size}/{tsa}.tsr")
+}
 
+/// `(size, tsa name)` of a token key, if it is one (canonical size, valid
+/// name, `.tsr`).
+fn parse_token_key(key: &str) -> Option<(u64, &str)> {
+    let rest = key.strip_prefix(TIMESTAMPS_DIR)?.strip_prefix('/')?;
+    let (size, file) = rest.split_once('/')?;
+    let n: u64 = size.parse().ok()?;
+    let name = file.strip_suffix(".tsr")?;
+    (n.to_string() == size && check_tsa_name(name).is_ok()).then_some((n, name))
+}
+
+impl Vault {
     /// The configured TSAs (none if `tsa.json` does not exist).
     pub fn tsas(&self) -> Result<Vec<TsaConfig>, VaultError> {
-        let path = self.tsa_path();
-        let text = match fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(VaultError::io(&path)(e)),
+        let Some(text) = self.keyed.get(TSA_FILE)? else {
+            return Ok(Vec::new());
         };
         let file: TsaFile = serde_json::from_slice(&text)
             .map_err(|e| VaultError::damaged(TSA_FILE, e.to_string()))?;
@@ -179,6 +186,7 @@ impl Vault {
                 "no self-issued (root) certificate among those given".into()
             ));
         }
+        let w = self.writer()?;
         let mut tsas = self.tsas()?;
         tsas.retain(|t| t.name != name);
         tsas.push(config.clone());
@@ -186,28 +194,32 @@ impl Vault {
         let mut json = serde_json::to_vec_pretty(&file)
             .map_err(|e| VaultError::damaged(TSA_FILE, e.to_string()))?;
         json.push(b'\n');
-        write_durable(&self.tsa_path(), &json)?;
+        w.put(TSA_FILE, &json)?;
         Ok(config)
     }
 
-    /// Stamp the latest checkpoint with each of `tsas` through `transport`.
-    /// Each answer is verified before it is stored; one failing TSA does
-    /// not stop the others. Errors only if there is no checkpoint yet.
+    /// Stamp the latest checkpoint with each of `tsas` through `transport`,
+    /// under the writer lock. Each answer is verified before it is stored;
+    /// one failing TSA does not stop the others. Errors only if there is no
+    /// checkpoint yet or another writer holds the lock.
     pub fn timestamp(
         &self,
         tsas: &[TsaConfig],
         transport: &TsaTransport<'_>,
     ) -> Result<Vec<StampOutcome>, VaultError> {
-        let head = self.head()?.ok_or_else(|| VaultError::BadArgument {
+        let w = self.writer()?;
+        let head = w.head().ok_or_else(|| VaultError::BadArgument {
             what: "timestamp".into(),
             why: "the vault has no checkpoint yet; add something first".into(),
         })?;
-        self.stamp_checkpoint(head.checkpoint.size, &head.note, tsas, transport)
+        self.stamp_checkpoint(&w, head.checkpoint.size, &head.note, tsas, transport)
     }
 
-    /// Stamp the checkpoint `note` (of tree size `size`).
+    /// Stamp the checkpoint `note` (of tree size `size`); tokens are stored
+    /// through `w`, the writer lock held.
     pub(crate) fn stamp_checkpoint(
         &self,
+        w: &Writer<'_>,
         size: u64,
         note: &[u8],
         tsas: &[TsaConfig],
@@ -226,7 +238,7 @@ impl Vault {
                 tsa_certificate: None,
                 error: None,
             };
-            match self.stamp_one(size, data, tsa, transport) {
+            match self.stamp_one(w, size, data, tsa, transport) {
                 Ok((path, v)) => {
                     o.stored = Some(path);
                     o.gen_time = Some(v.gen_time.to_string());
@@ -242,6 +254,7 @@ impl Vault {
 
     fn stamp_one(
         &self,
+        w: &Writer<'_>,
         size: u64,
         data: &[u8],
         tsa: &TsaConfig,
@@ -260,34 +273,24 @@ impl Vault {
         let v = token
             .verify(data, Some(&req.nonce), &trust)
             .map_err(|e| token_error(name, &e))?;
-        let rel = format!("{TIMESTAMPS_DIR}/{size}/{name}.tsr");
-        let dir = self.root().join(TIMESTAMPS_DIR).join(size.to_string());
-        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        write_durable(&self.root().join(&rel), &body).map_err(|e| e.to_string())?;
-        Ok((rel, v))
+        let key = token_key(size, name);
+        w.put(&key, &body).map_err(|e| e.to_string())?;
+        Ok((key, v))
     }
 
     /// The stored tokens for the checkpoint of tree size `size`, by TSA
     /// name, sorted.
     pub fn timestamp_tokens(&self, size: u64) -> Result<Vec<(String, Vec<u8>)>, VaultError> {
-        let dir = self.root().join(TIMESTAMPS_DIR).join(size.to_string());
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(VaultError::io(&dir)(e)),
-        };
+        let prefix = format!("{TIMESTAMPS_DIR}/{size}/");
         let mut out = Vec::new();
-        for e in entries {
-            let e = e.map_err(VaultError::io(&dir))?;
-            let file = e.file_name().to_string_lossy().into_owned();
-            let Some(name) = file.strip_suffix(".tsr") else {
+        for key in self.keyed.list(&prefix)? {
+            let Some((_, name)) = parse_token_key(&key) else {
                 continue;
             };
-            if check_tsa_name(name).is_err() {
-                continue;
+            // Listed a moment ago; gone now only if deleted meanwhile.
+            if let Some(bytes) = self.keyed.get(&key)? {
+                out.push((name.to_owned(), bytes));
             }
-            let bytes = fs::read(e.path()).map_err(VaultError::io(e.path()))?;
-            out.push((name.to_owned(), bytes));
         }
         out.sort();
         Ok(out)
@@ -297,10 +300,17 @@ impl Vault {
     /// (when its TSA is configured) signed by a certificate chaining to the
     /// TSA's roots at the token's time.
     pub(crate) fn verify_timestamps(&self, report: &mut VerifyReport) -> Result<(), VaultError> {
-        let root = self.root().join(TIMESTAMPS_DIR);
-        let Ok(dirs) = fs::read_dir(&root) else {
+        let mut sizes: Vec<u64> = self
+            .keyed
+            .list(&format!("{TIMESTAMPS_DIR}/"))?
+            .iter()
+            .filter_map(|k| parse_token_key(k).map(|(n, _)| n))
+            .collect();
+        if sizes.is_empty() {
             return Ok(());
-        };
+        }
+        sizes.sort_unstable();
+        sizes.dedup();
         let tsas = match self.tsas() {
             Ok(t) => t,
             Err(e) => {
@@ -311,18 +321,10 @@ impl Vault {
                 Vec::new()
             }
         };
-        let mut sizes: Vec<(u64, String)> = dirs
-            .flatten()
-            .filter_map(|d| {
-                let n = d.file_name().to_string_lossy().into_owned();
-                Some((n.parse().ok()?, n))
-            })
-            .collect();
-        sizes.sort();
-        for (size, dir) in sizes {
+        for size in sizes {
             let note = self.checkpoints.history(size)?;
             for (name, bytes) in self.timestamp_tokens(size)? {
-                let thing = format!("{TIMESTAMPS_DIR}/{dir}/{name}.tsr");
+                let thing = token_key(size, &name);
                 let Some(note) = &note else {
                     report.problems.push(Problem {
                         thing,

@@ -1,51 +1,55 @@
 //! Opening a vault, and the read-side operations: list, show, get, proofs.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::fs;
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use guwah_core::checkpoint::Checkpoint;
 use guwah_core::note::Verifier;
 use guwah_core::record::{Action, FieldCommitment, ItemRecord, Record, commit_field, hex32};
-use guwah_store::fs::FsStore;
-use guwah_store::{BlobStore, CheckpointStore, LogStore};
+use guwah_store::{
+    Backend, BlobStore, CheckpointStore, IndexStore, KeyedStore, LogStore, StoreError, WriterLock,
+};
 use serde::Serialize;
 
 use crate::crypto;
 use crate::error::VaultError;
-use crate::index::{EntryRow, Index, Private, SaltedValue};
+use crate::index::{EntryKind, EntryRow, Private, SaltedValue};
 use crate::keys::{KdfParams, VaultKeys};
 use crate::log::{ConsistencyProof, Head, InclusionProof, LogWriter};
 
-const MARKER: &str = "guwah.vault";
-const KEY_FILE: &str = "keys.sealed";
-const INDEX_FILE: &str = "index.sqlite";
-const LOCK_FILE: &str = "lock";
+/// The vault marker, a keyed value (`guwah.vault` in the local folder).
+pub(crate) const MARKER: &str = "guwah.vault";
+/// The sealed key file, a keyed value.
+pub(crate) const KEY_FILE: &str = "keys.sealed";
 
 /// A short, unambiguous-in-practice form of an item id (16 hex digits).
 pub fn short_id(id: &str) -> &str {
     &id[..16.min(id.len())]
 }
 
-/// An open vault.
+/// An open vault, on any [`Backend`].
 pub struct Vault {
-    pub(crate) root: PathBuf,
+    /// Where it is, for messages.
+    pub(crate) location: String,
+    /// Its folder, when it is one on this machine.
+    pub(crate) local_root: Option<std::path::PathBuf>,
     pub(crate) blobs: Box<dyn BlobStore>,
     pub(crate) log_objects: Box<dyn LogStore>,
     pub(crate) checkpoints: Box<dyn CheckpointStore>,
+    index: Box<dyn IndexStore>,
+    pub(crate) writer_lock: Box<dyn WriterLock>,
+    pub(crate) keyed: Box<dyn KeyedStore>,
     pub(crate) origin: String,
     pub(crate) log_key: Verifier,
     pub(crate) keys: Option<VaultKeys>,
-    index: Mutex<Index>,
 }
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault")
-            .field("root", &self.root)
+            .field("location", &self.location)
             .field("origin", &self.origin)
             .finish()
     }
@@ -187,9 +191,8 @@ fn field_values(fields: &[FieldCommitment], private: Option<&Private>) -> Vec<Fi
         .collect()
 }
 
-fn parse_marker(root: &Path, text: &str) -> Result<(String, Verifier, [u8; 32]), VaultError> {
-    let bad =
-        |why: &str| VaultError::damaged(root.join(MARKER).display().to_string(), why.to_owned());
+fn parse_marker(name: &str, text: &str) -> Result<(String, Verifier, [u8; 32]), VaultError> {
+    let bad = |why: &str| VaultError::damaged(name, why.to_owned());
     let mut lines = text.lines();
     if lines.next() != Some("guwah-vault v1") {
         return Err(bad("first line is not \"guwah-vault v1\""));
@@ -224,9 +227,33 @@ fn parse_marker(root: &Path, text: &str) -> Result<(String, Verifier, [u8; 32]),
     Ok((origin.to_owned(), key, collector))
 }
 
+/// A fresh origin, or the one given, checked.
+fn choose_origin(origin: Option<&str>) -> Result<String, VaultError> {
+    let origin = match origin {
+        Some(o) => o.to_owned(),
+        None => {
+            let mut r = [0u8; 10];
+            getrandom::fill(&mut r).map_err(|e| VaultError::Io {
+                path: "operating system random generator".into(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
+            format!("guwah.vault/{hex}")
+        }
+    };
+    if !guwah_core::note::is_valid_key_name(&origin) {
+        return Err(VaultError::BadArgument {
+            what: format!("origin {origin:?}"),
+            why: "must be non-empty, without spaces or '+' (it is also the log key's name)".into(),
+        });
+    }
+    Ok(origin)
+}
+
 impl Vault {
-    /// Create a new vault in `root` (a new or empty folder): keys sealed
-    /// under `passphrase`, an empty log, an empty index.
+    /// Create a new vault in the local folder `root` (a new or empty
+    /// folder): keys sealed under `passphrase`, an empty log, an empty
+    /// index. See [`Vault::init_with`] for any backend.
     pub fn init(
         root: &Path,
         passphrase: &[u8],
@@ -236,130 +263,164 @@ impl Vault {
         if root.exists() {
             let mut entries = fs::read_dir(root).map_err(VaultError::io(root))?;
             if entries.next().is_some() {
-                return Err(VaultError::AlreadyExists(root.to_owned()));
+                return Err(VaultError::AlreadyExists(root.display().to_string()));
             }
         }
-        let origin = match origin {
-            Some(o) => o.to_owned(),
-            None => {
-                let mut r = [0u8; 10];
-                getrandom::fill(&mut r).map_err(|e| VaultError::Io {
-                    path: "operating system random generator".into(),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
-                let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
-                format!("guwah.vault/{hex}")
-            }
-        };
-        if !guwah_core::note::is_valid_key_name(&origin) {
-            return Err(VaultError::BadArgument {
-                what: format!("origin {origin:?}"),
-                why: "must be non-empty, without spaces or '+' (it is also the log key's name)"
-                    .into(),
-            });
-        }
+        // Everything that can be refused is checked before anything is made.
+        let origin = choose_origin(origin)?;
         let (keys, sealed) = VaultKeys::generate(&origin, passphrase, kdf)?;
         fs::create_dir_all(root).map_err(VaultError::io(root))?;
-        FsStore::create(root)?;
-        write_durable(&root.join(KEY_FILE), &sealed)?;
-        let index = Index::open(&root.join(INDEX_FILE), true)?;
-        let log_key = keys.log_verifier();
-        // The marker goes last: a folder without it is not (yet) a vault.
-        let marker = format!(
-            "guwah-vault v1\norigin {origin}\nlog-key {}\ncollector {}\n",
-            log_key.to_vkey(),
-            B64.encode(keys.collector.verifying_key().to_bytes())
-        );
-        write_durable(&root.join(MARKER), marker.as_bytes())?;
-        Ok(Vault {
-            root: root.to_owned(),
-            blobs: Box::new(FsStore::open(root)?),
-            log_objects: Box::new(FsStore::open(root)?),
-            checkpoints: Box::new(FsStore::open(root)?),
-            origin,
-            log_key,
-            keys: Some(keys),
-            index: Mutex::new(index),
-        })
+        let backend = Backend::create_local(root)?;
+        Self::seal_new(backend, origin, keys, &sealed)
     }
 
-    /// Open a vault. Without a passphrase only public operations work
-    /// (the log commands); with one, everything.
-    pub fn open(root: &Path, passphrase: Option<&[u8]>) -> Result<Vault, VaultError> {
-        let marker_path = root.join(MARKER);
-        let text = match fs::read(&marker_path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(VaultError::NotAVault(root.to_owned()));
+    /// Create a new vault on `backend`, which must hold none: keys sealed
+    /// under `passphrase`, an empty log, an empty index.
+    pub fn init_with(
+        backend: Backend,
+        passphrase: &[u8],
+        origin: Option<&str>,
+        kdf: KdfParams,
+    ) -> Result<Vault, VaultError> {
+        let origin = choose_origin(origin)?;
+        let (keys, sealed) = VaultKeys::generate(&origin, passphrase, kdf)?;
+        Self::seal_new(backend, origin, keys, &sealed)
+    }
+
+    /// Write a new vault's key file and, last, its marker (a backend
+    /// without the marker holds no vault yet), under the writer lock.
+    fn seal_new(
+        backend: Backend,
+        origin: String,
+        keys: VaultKeys,
+        sealed: &[u8],
+    ) -> Result<Vault, VaultError> {
+        let log_key = keys.log_verifier();
+        let vault = Vault::from_backend(backend, origin, log_key, Some(keys));
+        {
+            let _guard = vault.take_writer_lock()?;
+            if vault.keyed.get(MARKER)?.is_some() || vault.checkpoints.latest()?.is_some() {
+                return Err(VaultError::AlreadyExists(vault.location.clone()));
             }
-            Err(e) => return Err(VaultError::io(&marker_path)(e)),
-        };
+            let keys = vault.keys()?;
+            vault.keyed.put(KEY_FILE, sealed)?;
+            let marker = format!(
+                "guwah-vault v1\norigin {}\nlog-key {}\ncollector {}\n",
+                vault.origin,
+                vault.log_key.to_vkey(),
+                B64.encode(keys.collector.verifying_key().to_bytes())
+            );
+            vault.keyed.put(MARKER, marker.as_bytes())?;
+        }
+        Ok(vault)
+    }
+
+    fn from_backend(
+        backend: Backend,
+        origin: String,
+        log_key: Verifier,
+        keys: Option<VaultKeys>,
+    ) -> Vault {
+        Vault {
+            location: backend.location,
+            local_root: backend.local_root,
+            blobs: backend.blobs,
+            log_objects: backend.log,
+            checkpoints: backend.checkpoints,
+            index: backend.index,
+            writer_lock: backend.lock,
+            keyed: backend.keyed,
+            origin,
+            log_key,
+            keys,
+        }
+    }
+
+    /// Open the vault in the local folder `root`. Without a passphrase only
+    /// public operations work (the log commands); with one, everything.
+    pub fn open(root: &Path, passphrase: Option<&[u8]>) -> Result<Vault, VaultError> {
+        match Backend::local(root) {
+            Ok(backend) => Self::open_with(backend, passphrase),
+            Err(StoreError::NoStore(_)) => Err(VaultError::NotAVault(root.display().to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Open the vault on `backend` (see [`Vault::open`]).
+    pub fn open_with(backend: Backend, passphrase: Option<&[u8]>) -> Result<Vault, VaultError> {
+        let location = backend.location.clone();
+        let marker_name = format!("{location}/{MARKER}");
+        let text = backend
+            .keyed
+            .get(MARKER)?
+            .ok_or(VaultError::NotAVault(location.clone()))?;
         let text = String::from_utf8(text)
-            .map_err(|_| VaultError::damaged(marker_path.display().to_string(), "not UTF-8"))?;
-        let (origin, log_key, collector) = parse_marker(root, &text)?;
+            .map_err(|_| VaultError::damaged(marker_name.as_str(), "not UTF-8"))?;
+        let (origin, log_key, collector) = parse_marker(&marker_name, &text)?;
         let keys = match passphrase {
             None => None,
             Some(p) => {
-                let key_path = root.join(KEY_FILE);
-                let sealed = fs::read(&key_path).map_err(VaultError::io(&key_path))?;
-                let keys = VaultKeys::unlock(&origin, p, &sealed, &key_path)?;
+                let key_name = format!("{location}/{KEY_FILE}");
+                let sealed = backend
+                    .keyed
+                    .get(KEY_FILE)?
+                    .ok_or_else(|| VaultError::damaged(key_name.as_str(), "is missing"))?;
+                let keys = VaultKeys::unlock(&origin, p, &sealed, &key_name)?;
                 if keys.log_verifier().to_vkey() != log_key.to_vkey() {
                     return Err(VaultError::damaged(
-                        marker_path.display().to_string(),
+                        marker_name,
                         "log-key does not match the vault's sealed keys",
                     ));
                 }
                 if keys.collector.verifying_key().to_bytes() != collector {
                     return Err(VaultError::damaged(
-                        marker_path.display().to_string(),
+                        marker_name,
                         "collector does not match the vault's sealed keys",
                     ));
                 }
                 Some(keys)
             }
         };
-        FsStore::open(root)?;
-        let index = Index::open(&root.join(INDEX_FILE), false)?;
-        Ok(Vault {
-            root: root.to_owned(),
-            blobs: Box::new(FsStore::open(root)?),
-            log_objects: Box::new(FsStore::open(root)?),
-            checkpoints: Box::new(FsStore::open(root)?),
-            origin,
-            log_key,
-            keys,
-            index: Mutex::new(index),
-        })
+        Ok(Vault::from_backend(backend, origin, log_key, keys))
     }
 
     /// Seal the vault's keys under a new passphrase, under the writer lock.
-    /// The key file is replaced atomically (temp file, fsync, rename): a
-    /// crash leaves the old sealing or the new one. The keys themselves,
-    /// and so every blob, record and signature, stay the same.
+    /// The key file is replaced atomically (a keyed value: temp file, fsync,
+    /// rename in the local folder): a crash leaves the old sealing or the
+    /// new one. The keys themselves, and so every blob, record and
+    /// signature, stay the same.
     pub fn change_passphrase(
         &self,
         old: &[u8],
         new: &[u8],
         kdf: KdfParams,
     ) -> Result<(), VaultError> {
-        let (_lock, _) = self.lock_for_write()?;
-        let key_path = self.root.join(KEY_FILE);
-        let sealed = fs::read(&key_path).map_err(VaultError::io(&key_path))?;
-        let resealed = VaultKeys::reseal(old, new, &sealed, kdf, &key_path)?;
+        let w = self.writer()?;
+        let key_name = format!("{}/{KEY_FILE}", self.location);
+        let sealed = self
+            .keyed
+            .get(KEY_FILE)?
+            .ok_or_else(|| VaultError::damaged(key_name.as_str(), "is missing"))?;
+        let resealed = VaultKeys::reseal(old, new, &sealed, kdf, &key_name)?;
         // Check the new sealing opens to the same keys before it replaces the old.
-        let keys = VaultKeys::unlock(&self.origin, new, &resealed, &key_path)?;
+        let keys = VaultKeys::unlock(&self.origin, new, &resealed, &key_name)?;
         if keys.log_verifier().to_vkey() != self.log_key.to_vkey() {
             return Err(VaultError::damaged(
-                key_path.display().to_string(),
+                key_name,
                 "the resealed keys differ from the vault's",
             ));
         }
-        write_durable(&key_path, &resealed)
+        w.put(KEY_FILE, &resealed)
     }
 
-    /// The vault folder.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Where the vault is: its folder, or its backend's location.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The vault's folder, when it is one on this machine.
+    pub fn local_root(&self) -> Option<&Path> {
+        self.local_root.as_deref()
     }
 
     /// The log's origin (also its key name).
@@ -374,8 +435,8 @@ impl Vault {
         })
     }
 
-    pub(crate) fn index(&self) -> MutexGuard<'_, Index> {
-        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn index(&self) -> &dyn IndexStore {
+        &*self.index
     }
 
     pub(crate) fn log(&self) -> LogWriter<'_> {
@@ -392,58 +453,6 @@ impl Vault {
 
     pub(crate) fn size(&self) -> Result<u64, VaultError> {
         Ok(self.head()?.map_or(0, |h| h.checkpoint.size))
-    }
-
-    /// Take the writer lock, and clean up after any interrupted append.
-    pub(crate) fn lock_for_write(&self) -> Result<(File, Option<Head>), VaultError> {
-        let path = self.root.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(VaultError::io(&path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(VaultError::Locked(self.root.clone())),
-            Err(fs::TryLockError::Error(e)) => return Err(VaultError::io(&path)(e)),
-        }
-        let head = self.head()?;
-        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
-        self.refuse_rollback(size)?;
-        self.index().roll_back_past(size)?;
-        // The history copy is written just after the swap; an append that
-        // died between the two left it out.
-        if let Some(h) = &head
-            && self.checkpoints.history(size)?.as_deref() != Some(h.note.as_slice())
-        {
-            self.checkpoints.put_history(size, &h.note)?;
-        }
-        let staging = self.root.join("blobs/.staging");
-        if let Ok(entries) = fs::read_dir(&staging) {
-            for e in entries.flatten() {
-                let _ = fs::remove_file(e.path());
-            }
-        }
-        Ok((lock, head))
-    }
-
-    /// The history copy of a checkpoint is written after the swap, so a
-    /// history larger than the latest checkpoint means `log/checkpoint` was
-    /// deleted or replaced by an older one. A writer must not go on from
-    /// there: it would discard the index rows of the newer entries.
-    pub(crate) fn refuse_rollback(&self, size: u64) -> Result<(), VaultError> {
-        if let Some(&newest) = self.checkpoints.history_sizes()?.last()
-            && newest > size
-        {
-            return Err(VaultError::damaged(
-                "log/checkpoint",
-                format!(
-                    "is missing or older (size {size}) than log/checkpoints/{newest}: the latest checkpoint was deleted or rolled back; nothing was changed (restore it from log/checkpoints/{newest} after checking why)"
-                ),
-            ));
-        }
-        Ok(())
     }
 
     /// The log's verifier key as a C2SP vkey line.
@@ -489,7 +498,7 @@ impl Vault {
             )));
         }
         let size = self.size()?;
-        let mut rows = self.index().items_by_prefix(&id, size)?;
+        let mut rows = self.index().items_by_prefix(&id, size, 2)?;
         match rows.len() {
             0 => Err(VaultError::UnknownItem(format!(
                 "no item with id {id} in this vault"
@@ -560,9 +569,9 @@ impl Vault {
     pub fn list(&self) -> Result<Vec<ItemSummary>, VaultError> {
         let keys = self.keys()?;
         let size = self.size()?;
-        let rows = self.index().all(size)?;
+        let rows = self.index().entries(size)?;
         let mut out = Vec::new();
-        for row in rows.iter().filter(|r| r.kind == "item") {
+        for row in rows.iter().filter(|r| r.kind == EntryKind::Item) {
             let (_, record) = self.record_of(row, size)?;
             let item = Self::item_record(&record, row)?;
             let private = Private::open(&keys.index_key, row)?;
@@ -601,7 +610,7 @@ impl Vault {
             .index()
             .history(&row.record_id, size)?
             .iter()
-            .filter(|r| r.kind == "event")
+            .filter(|r| r.kind == EntryKind::Event)
         {
             let (_, rec) = self.record_of(ev_row, size)?;
             let Record::Event(ev) = rec else {
@@ -633,18 +642,6 @@ impl Vault {
         })
     }
 
-    /// Append one custody event about an item, with its own checkpoint.
-    pub(crate) fn append_event(
-        &self,
-        item_row: &EntryRow,
-        action: Action,
-        values: &[(String, String)],
-        head: Option<&Head>,
-    ) -> Result<u64, VaultError> {
-        self.append_events(&[(item_row, values.to_vec())], action, head)?;
-        Ok(head.map_or(0, |h| h.checkpoint.size))
-    }
-
     /// Add a note to an item, as a custody event.
     pub fn annotate(&self, id: &str, note: &str) -> Result<u64, VaultError> {
         if note.trim().is_empty() {
@@ -654,13 +651,13 @@ impl Vault {
             });
         }
         let row = self.resolve(id)?;
-        let (_lock, head) = self.lock_for_write()?;
-        self.append_event(
-            &row,
+        let mut w = self.writer()?;
+        let leaf_index = w.size();
+        w.append_events(
+            &[(&row, vec![("note".into(), note.into())])],
             Action::Annotated,
-            &[("note".into(), note.into())],
-            head.as_ref(),
-        )
+        )?;
+        Ok(leaf_index)
     }
 
     /// Write an item's original bytes to `out` (or to `out` = stdout when
@@ -696,9 +693,8 @@ impl Vault {
                 });
             }
         }
-        let (_lock, head) = self.lock_for_write()?;
-        let size = head.as_ref().map_or(0, |h| h.checkpoint.size);
-        let (_, record) = self.record_of(&row, size)?;
+        let mut w = self.writer()?;
+        let (_, record) = self.record_of(&row, w.size())?;
         let item = Self::item_record(&record, &row)?;
         let values = crate::export::handover_values(
             if out.is_some() {
@@ -711,7 +707,7 @@ impl Vault {
         )?;
         // The custody event is sealed first: an export may fail after it, but
         // no export ever happens without one.
-        self.append_event(&row, Action::Exported, &values, head.as_ref())?;
+        w.append_events(&[(&row, values)], Action::Exported)?;
         let blob_name = keys.blob_name(&item.sha256);
         let src = self.blobs.open(&blob_name)?;
         let check = |sealed: crypto::Sealed| {
@@ -753,18 +749,4 @@ impl Vault {
     pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, VaultError> {
         Ok(self.head()?.map(|h| h.checkpoint))
     }
-}
-
-/// Write a new file durably: temporary file, fsync, rename, fsync folder.
-pub(crate) fn write_durable(path: &Path, data: &[u8]) -> Result<(), VaultError> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(VaultError::io(parent))?;
-    tmp.write_all(data).map_err(VaultError::io(path))?;
-    tmp.as_file().sync_all().map_err(VaultError::io(path))?;
-    tmp.persist(path)
-        .map_err(|e| VaultError::io(path)(e.error))?;
-    File::open(parent)
-        .and_then(|d| d.sync_all())
-        .map_err(VaultError::io(parent))?;
-    Ok(())
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::crypto;
 use crate::error::VaultError;
-use crate::index::Private;
+use crate::index::{EntryKind, Private};
 use crate::vault::Vault;
 
 /// One broken thing.
@@ -293,10 +293,10 @@ impl Vault {
         }
 
         // Records and index rows.
-        for problem in self.index().integrity_problems()? {
-            report.problem("index.sqlite", format!("SQLite integrity check: {problem}"));
+        for (object, problem) in self.index().integrity_problems()? {
+            report.problem(object, problem);
         }
-        let rows = self.index().all(u64::MAX)?;
+        let rows = self.index().entries(u64::MAX)?;
         let mut by_leaf: HashMap<u64, &crate::index::EntryRow> = HashMap::new();
         for r in &rows {
             if r.leaf_index >= size {
@@ -367,7 +367,7 @@ impl Vault {
             }
             match &record {
                 Record::Item(item) => {
-                    if row.kind != "item" || row.item_id != id {
+                    if row.kind != EntryKind::Item || row.item_id != id {
                         report.problem(
                             format!("index row for log entry {i}"),
                             "kind or item id does not match the record",
@@ -389,7 +389,7 @@ impl Vault {
                             ),
                         );
                     }
-                    if row.kind != "event" || row.item_id != item_id {
+                    if row.kind != EntryKind::Event || row.item_id != item_id {
                         report.problem(
                             format!("index row for log entry {i}"),
                             "kind or item id does not match the record",

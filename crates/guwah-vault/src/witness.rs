@@ -3,7 +3,8 @@
 //! consistency proof, keeping their cosignatures on the checkpoint, and the
 //! checks `verify` makes of them.
 //!
-//! `VAULT/witnesses.json` lists the witnesses:
+//! The keyed value `witnesses.json` (`VAULT/witnesses.json` in the local
+//! folder) lists the witnesses:
 //!
 //! ```json
 //! {"witnesses": [{"name": "w1", "url": "http://127.0.0.1:7380", "vkey": "witness.example+1234abcd+BA...", "last_size": 12}]}
@@ -14,9 +15,8 @@
 //! first). Cosignatures are kept by appending their signature lines to the
 //! checkpoint note: `log/checkpoint` (by compare-and-swap) and
 //! `log/checkpoints/<size>` keep the same body with more signature lines.
+//! Both, and the witness list, are written under the writer lock.
 //! The network is the caller's: it passes a transport function.
-
-use std::path::PathBuf;
 
 use base64::Engine as _;
 use guwah_core::merkle::Hash;
@@ -24,9 +24,10 @@ use guwah_core::note::{CosignatureVerifier, Note};
 use guwah_core::witness::{self, AddCheckpointRequest};
 use serde::{Deserialize, Serialize};
 
+use crate::append::Writer;
 use crate::error::VaultError;
 use crate::log::Head;
-use crate::vault::{Vault, write_durable};
+use crate::vault::Vault;
 use crate::verify::{Problem, VerifyReport};
 
 const WITNESSES_FILE: &str = "witnesses.json";
@@ -90,28 +91,22 @@ fn one_line(body: &[u8]) -> String {
 }
 
 impl Vault {
-    fn witnesses_path(&self) -> PathBuf {
-        self.root.join(WITNESSES_FILE)
-    }
-
     /// The configured witnesses (none if `witnesses.json` does not exist).
     pub fn witnesses(&self) -> Result<Vec<WitnessConfig>, VaultError> {
-        let path = self.witnesses_path();
-        match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice::<WitnessesFile>(&b)
+        match self.keyed.get(WITNESSES_FILE)? {
+            Some(b) => serde_json::from_slice::<WitnessesFile>(&b)
                 .map(|f| f.witnesses)
                 .map_err(|e| VaultError::damaged(WITNESSES_FILE, e.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(VaultError::io(path)(e)),
+            None => Ok(Vec::new()),
         }
     }
 
-    fn save_witnesses(&self, w: &[WitnessConfig]) -> Result<(), VaultError> {
+    fn save_witnesses(&self, w: &Writer<'_>, list: &[WitnessConfig]) -> Result<(), VaultError> {
         let bytes = serde_json::to_vec_pretty(&WitnessesFile {
-            witnesses: w.to_vec(),
+            witnesses: list.to_vec(),
         })
         .map_err(|e| VaultError::damaged(WITNESSES_FILE, e.to_string()))?;
-        write_durable(&self.witnesses_path(), &bytes)
+        w.put(WITNESSES_FILE, &bytes)
     }
 
     /// Adds (or replaces, by name) a witness: a local name, its submission
@@ -136,16 +131,16 @@ impl Vault {
                 format!("not a cosignature (type 0x04) vkey: {e}"),
             )
         })?;
-        let (_lock, _) = self.lock_for_write()?;
+        let w = self.writer()?;
         let mut all = self.witnesses()?;
-        all.retain(|w| w.name != name);
+        all.retain(|c| c.name != name);
         all.push(WitnessConfig {
             name: name.into(),
             url: url.trim_end_matches('/').into(),
             vkey: key.to_vkey(),
             last_size: 0,
         });
-        self.save_witnesses(&all)
+        self.save_witnesses(&w, &all)
     }
 
     /// Sends the latest checkpoint to every configured witness with a
@@ -161,9 +156,9 @@ impl Vault {
             why: "the log is empty: add something first".into(),
         })?;
         let (lines, outcomes, configs) = self.ask_witnesses(&head, transport)?;
-        let (_lock, current) = self.lock_for_write()?;
-        self.keep_cosignatures(&head, &lines, current.as_ref())?;
-        self.save_witness_sizes(&configs)?;
+        let mut w = self.writer()?;
+        self.keep_cosignatures(&mut w, &head, &lines)?;
+        self.save_witness_sizes(&w, &configs)?;
         Ok(outcomes)
     }
 
@@ -299,48 +294,53 @@ impl Vault {
     }
 
     /// Keep cosignature `lines` of `head`: on log/checkpoint if it is still
-    /// that checkpoint (compare-and-swap), and on log/checkpoints/<size>.
-    /// The caller holds the writer lock; `current` is the latest head.
-    /// Returns the note as now stored for that size.
+    /// that checkpoint (compare-and-swap), and on log/checkpoints/<size>,
+    /// through `w`, the writer lock held. Returns the note as now stored
+    /// for that size.
     pub(crate) fn keep_cosignatures(
         &self,
+        w: &mut Writer<'_>,
         head: &Head,
         lines: &[String],
-        current: Option<&Head>,
     ) -> Result<Vec<u8>, VaultError> {
         let size = head.checkpoint.size;
         let stored = self.checkpoints.history(size)?.unwrap_or(head.note.clone());
         if lines.is_empty() {
             return Ok(stored);
         }
-        let same_head = current.is_some_and(|c| c.checkpoint == head.checkpoint);
-        if same_head {
-            let cur = current.map(|c| c.note.clone()).unwrap_or_default();
+        let current = w
+            .head()
+            .filter(|c| c.checkpoint == head.checkpoint)
+            .map(|c| c.note.clone());
+        if let Some(cur) = current {
             let new_latest = witness::add_signature_lines(&cur, lines)
                 .map_err(|e| VaultError::damaged("log/checkpoint", e.to_string()))?;
-            self.checkpoints.swap(Some(&cur), &new_latest)?;
-            self.checkpoints.put_history(size, &new_latest)?;
+            w.replace_checkpoint(new_latest.clone())?;
             Ok(new_latest)
         } else {
             let new_hist = witness::add_signature_lines(&stored, lines)
                 .map_err(|e| VaultError::damaged("log/checkpoint", e.to_string()))?;
-            self.checkpoints.put_history(size, &new_hist)?;
+            w.replace_history(&head.checkpoint, &new_hist)?;
             Ok(new_hist)
         }
     }
 
     /// Keep what was learned of each witness's size.
-    pub(crate) fn save_witness_sizes(&self, configs: &[WitnessConfig]) -> Result<(), VaultError> {
+    pub(crate) fn save_witness_sizes(
+        &self,
+        w: &Writer<'_>,
+        configs: &[WitnessConfig],
+    ) -> Result<(), VaultError> {
         let mut saved = self.witnesses()?;
-        for w in &mut saved {
+        for s in &mut saved {
             if let Some(c) = configs
                 .iter()
-                .find(|c| c.name == w.name && c.vkey == w.vkey)
+                .find(|c| c.name == s.name && c.vkey == s.vkey)
             {
-                w.last_size = c.last_size;
+                s.last_size = c.last_size;
             }
         }
-        self.save_witnesses(&saved)
+        self.save_witnesses(w, &saved)
     }
 
     /// The witness policy of `guwah verify --witness ... --min-witnesses K`:

@@ -372,7 +372,7 @@ impl WitnessStore {
                 .next()
                 .is_some()
         {
-            return Err(VaultError::AlreadyExists(dir.to_owned()));
+            return Err(VaultError::AlreadyExists(dir.display().to_string()));
         }
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| bad("random", e.to_string()))?;
@@ -448,7 +448,7 @@ impl WitnessStore {
             .map_err(VaultError::io(&path))?;
         match lock.try_lock() {
             Ok(()) => Ok(lock),
-            Err(fs::TryLockError::WouldBlock) => Err(VaultError::Locked(dir.to_owned())),
+            Err(fs::TryLockError::WouldBlock) => Err(VaultError::Locked(dir.display().to_string())),
             Err(fs::TryLockError::Error(e)) => Err(VaultError::io(&path)(e)),
         }
     }

@@ -8,14 +8,22 @@
 //! log/tile/...              tiles and entry bundles, servable as static files
 //! log/checkpoint            the latest signed checkpoint
 //! log/checkpoints/<size>    every checkpoint ever committed
+//! lock                      the writer lock (an OS file lock; see `small`)
+//! <key>                     keyed values (guwah.vault, keys.sealed, tsa.json,
+//!                           timestamps/..., witnesses.json; see `small`)
 //! ```
 //!
 //! Every object is written to a temporary file in its final folder and
-//! renamed into place, so no reader ever sees a torn object. Durability is
-//! batched: `sync` flushes the whole file system once (`syncfs` on Linux),
-//! which is what lets a batch of thousands of entries commit with one flush
-//! instead of one `fsync` each. The checkpoint, the commit point, is
-//! `fsync`ed file and folder on every swap.
+//! linked or renamed into place, so no reader ever sees a torn object. Blobs
+//! and log objects are created with `link(2)`, which fails if the name
+//! exists: the write-once rule of the contracts, kept by the file system.
+//! Durability is batched: `sync` flushes the whole file system once
+//! (`syncfs` on Linux), which is what lets a batch of thousands of entries
+//! commit with one flush instead of one `fsync` each. The checkpoint, the
+//! commit point, and every keyed value are `fsync`ed file and folder on
+//! every write.
+
+mod small;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -55,8 +63,12 @@ impl FsStore {
         Self::open(root)
     }
 
-    /// Open an existing store.
+    /// Open an existing store. A folder with neither `blobs/` nor `log/`
+    /// (or no folder) is [`StoreError::NoStore`]; nothing is created.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
+        if !root.join("blobs").is_dir() && !root.join("log").is_dir() {
+            return Err(StoreError::NoStore(root.display().to_string()));
+        }
         for sub in ["blobs", "log"] {
             let dir = root.join(sub);
             if !dir.is_dir() {
@@ -70,11 +82,6 @@ impl FsStore {
             root: root.to_owned(),
             unsynced: Mutex::new(Vec::new()),
         })
-    }
-
-    /// The folder this store lives in.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The file a committed blob lives in.
@@ -94,6 +101,13 @@ impl FsStore {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(path);
+        }
+    }
+
+    /// A removal is made durable by syncing the folder it was in.
+    fn note_unsynced_dir(&self, path: &Path) {
+        if let Some(parent) = path.parent() {
+            self.note_unsynced(parent.to_owned());
         }
     }
 
@@ -142,28 +156,86 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(io_err(dir))
 }
 
-/// Write `data` to `path` via a temporary file and a rename; `durable`
-/// also fsyncs the file and its folder before returning.
-fn write_replace(path: &Path, data: &[u8], durable: bool) -> Result<(), StoreError> {
+/// Replace `path` with `data` durably: a temporary file, fsync, rename,
+/// fsync of the folder. A crash leaves the old content or the new.
+fn write_replace(path: &Path, data: &[u8]) -> Result<(), StoreError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_err(parent))?;
     let tmp = temp_beside(path);
     let result = (|| {
         let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(data).map_err(io_err(&tmp))?;
-        if durable {
-            f.sync_all().map_err(io_err(&tmp))?;
-        }
+        f.sync_all().map_err(io_err(&tmp))?;
         fs::rename(&tmp, path).map_err(io_err(path))?;
-        if durable {
-            sync_dir(parent)?;
-        }
-        Ok(())
+        sync_dir(parent)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Whether [`create_from`] made the object or found one there.
+enum Created {
+    New,
+    Exists,
+}
+
+/// Give the finished temporary file `tmp` the name `dest` only if no file
+/// has it (`link(2)` fails on an existing name), then drop the temporary
+/// name. Where hard links are not supported, a rename after a check: still
+/// exclusive under the writer lock, which every writer holds.
+fn create_from(tmp: &Path, dest: &Path) -> Result<Created, StoreError> {
+    let result = match fs::hard_link(tmp, dest) {
+        Ok(()) => Ok(Created::New),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Created::Exists),
+        Err(_) if dest.exists() => Ok(Created::Exists),
+        Err(_) => fs::rename(tmp, dest)
+            .map(|()| Created::New)
+            .map_err(io_err(dest)),
+    };
+    let _ = fs::remove_file(tmp);
+    result
+}
+
+/// Create `path` holding `data` unless it exists: identical bytes are
+/// accepted, others refused (the `LogStore` contract).
+fn write_once(path: &Path, data: &[u8], what: &str) -> Result<(), StoreError> {
+    let same = |existing: Option<Vec<u8>>| match existing {
+        Some(e) if e == data => Ok(()),
+        _ => Err(StoreError::Conflict {
+            object: what.to_owned(),
+            why: "exists with other bytes; log objects are written once".into(),
+        }),
+    };
+    if path.exists() {
+        return same(read_optional(path)?);
+    }
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io_err(parent))?;
+    let tmp = temp_beside(path);
+    let written = File::create(&tmp)
+        .and_then(|mut f| f.write_all(data))
+        .map_err(io_err(&tmp));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    match create_from(&tmp, path)? {
+        Created::New => Ok(()),
+        Created::Exists => same(read_optional(path)?),
+    }
+}
+
+fn remove_optional(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::Io {
+            path: path.to_owned(),
+            source: e,
+        }),
+    }
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
@@ -232,10 +304,20 @@ impl StagedBlob for FsStagedBlob<'_> {
         }
         let dest = self.store.blob_path(name);
         let parent = dest.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(io_err(parent))?;
-        fs::rename(&self.tmp, &dest).map_err(io_err(&dest))?;
-        self.store.note_unsynced(dest);
-        Ok(())
+        let made = fs::create_dir_all(parent)
+            .map_err(io_err(parent))
+            .and_then(|()| create_from(&self.tmp, &dest));
+        let _ = fs::remove_file(&self.tmp);
+        match made? {
+            Created::New => {
+                self.store.note_unsynced(dest);
+                Ok(())
+            }
+            Created::Exists => Err(StoreError::Conflict {
+                object: format!("blob {name}"),
+                why: "exists already; blobs are written once".into(),
+            }),
+        }
     }
 
     fn abort(mut self: Box<Self>) {
@@ -338,11 +420,9 @@ impl BlobStore for FsStore {
     fn remove(&self, name: &str) -> Result<(), StoreError> {
         validate_blob_name(name)?;
         let path = self.blob_path(name);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StoreError::Io { path, source: e }),
-        }
+        remove_optional(&path)?;
+        self.note_unsynced_dir(&path);
+        Ok(())
     }
 
     fn list(&self) -> Result<Vec<String>, StoreError> {
@@ -369,6 +449,19 @@ impl BlobStore for FsStore {
     fn sync_blobs(&self) -> Result<(), StoreError> {
         self.flush_all()
     }
+
+    fn clear_staged(&self) -> Result<(), StoreError> {
+        let staging = self.root.join("blobs/.staging");
+        let entries = match fs::read_dir(&staging) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err(&staging)(e)),
+        };
+        for e in entries {
+            remove_optional(&e.map_err(io_err(&staging))?.path())?;
+        }
+        Ok(())
+    }
 }
 
 impl LogStore for FsStore {
@@ -380,8 +473,16 @@ impl LogStore for FsStore {
     fn write(&self, path: &str, data: &[u8]) -> Result<(), StoreError> {
         validate_log_path(path)?;
         let full = self.log_path(path);
-        write_replace(&full, data, false)?;
+        write_once(&full, data, &format!("log/{path}"))?;
         self.note_unsynced(full);
+        Ok(())
+    }
+
+    fn remove(&self, path: &str) -> Result<(), StoreError> {
+        validate_log_path(path)?;
+        let full = self.log_path(path);
+        remove_optional(&full)?;
+        self.note_unsynced_dir(&full);
         Ok(())
     }
 
@@ -410,12 +511,12 @@ impl CheckpointStore for FsStore {
         if current.as_deref() != expected {
             return Err(StoreError::CheckpointConflict);
         }
-        write_replace(&self.root.join("log/checkpoint"), new, true)
+        write_replace(&self.root.join("log/checkpoint"), new)
     }
 
     fn put_history(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
         let path = self.root.join("log/checkpoints").join(size.to_string());
-        write_replace(&path, note, true)
+        write_replace(&path, note)
     }
 
     fn history_sizes(&self) -> Result<Vec<u64>, StoreError> {
@@ -502,6 +603,72 @@ mod tests {
         store.put_history(2, b"two").unwrap();
         assert_eq!(store.history_sizes().unwrap(), vec![2, 10]);
         assert_eq!(store.history(10).unwrap().unwrap(), b"ten");
+    }
+
+    #[test]
+    fn blobs_and_log_objects_are_written_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::create(dir.path()).unwrap();
+        let put = |data: &[u8]| {
+            let mut staged = store.create().unwrap();
+            staged.write_all(data).unwrap();
+            staged.commit("abcdef")
+        };
+        put(b"one").unwrap();
+        assert!(matches!(put(b"two"), Err(StoreError::Conflict { .. })));
+        let mut back = Vec::new();
+        store
+            .open("abcdef")
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, b"one", "the first blob stays");
+        assert_eq!(
+            fs::read_dir(dir.path().join("blobs/.staging"))
+                .unwrap()
+                .count(),
+            0,
+            "the refused commit left nothing staged"
+        );
+        BlobStore::remove(&store, "abcdef").unwrap();
+        put(b"two").unwrap();
+
+        store.write("tile/0/000.p/1", b"a").unwrap();
+        store.write("tile/0/000.p/1", b"a").unwrap();
+        assert!(matches!(
+            store.write("tile/0/000.p/1", b"b"),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(store.read("tile/0/000.p/1").unwrap().unwrap(), b"a");
+        LogStore::remove(&store, "tile/0/000.p/1").unwrap();
+        store.write("tile/0/000.p/1", b"b").unwrap();
+        assert_eq!(store.read("tile/0/000.p/1").unwrap().unwrap(), b"b");
+    }
+
+    #[test]
+    fn staged_leftovers_are_cleared_and_no_store_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            FsStore::open(dir.path()),
+            Err(StoreError::NoStore(_))
+        ));
+        let store = FsStore::create(dir.path()).unwrap();
+        let mut staged = store.create().unwrap();
+        staged.write_all(b"half").unwrap();
+        std::mem::forget(staged); // a writer that died mid-blob
+        assert_eq!(
+            fs::read_dir(dir.path().join("blobs/.staging"))
+                .unwrap()
+                .count(),
+            1
+        );
+        store.clear_staged().unwrap();
+        assert_eq!(
+            fs::read_dir(dir.path().join("blobs/.staging"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]

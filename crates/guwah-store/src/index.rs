@@ -1,0 +1,216 @@
+//! The index contract: the private rows kept beside the public log.
+//!
+//! One row per log entry (its sealed metadata), one content row per item
+//! (which blob holds its original) and one derived row per hashed image or
+//! video (its sealed perceptual hashes). The store sees ids, kinds and leaf
+//! indices, which the log publishes anyway, and opaque sealed bytes.
+
+use crate::contract::StoreError;
+
+/// Whether a log entry is an item or a custody event about one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// An item: an original and its record.
+    Item,
+    /// A custody event about an item.
+    Event,
+}
+
+impl EntryKind {
+    /// `item` or `event`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Item => "item",
+            EntryKind::Event => "event",
+        }
+    }
+
+    /// The kind stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "item" => Some(EntryKind::Item),
+            "event" => Some(EntryKind::Event),
+            _ => None,
+        }
+    }
+}
+
+/// The index row of one log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRow {
+    /// Its position in the log.
+    pub leaf_index: u64,
+    /// Hex leaf hash of the entry's record.
+    pub record_id: String,
+    /// Item or event.
+    pub kind: EntryKind,
+    /// Hex id of the item it is about (for an item, its own record id).
+    pub item_id: String,
+    /// What the entry keeps private, sealed by the caller; opaque here.
+    pub sealed: Vec<u8>,
+}
+
+/// Everything one append adds to the index, inserted in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexBatch {
+    /// One row per new log entry, in log order.
+    pub entries: Vec<EntryRow>,
+    /// `(blob name, leaf index of the item whose original it holds)`.
+    pub content: Vec<(String, u64)>,
+    /// `(leaf index of an item, its sealed perceptual hashes)`.
+    pub pdq: Vec<(u64, Vec<u8>)>,
+}
+
+impl IndexBatch {
+    /// Whether the batch adds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.content.is_empty() && self.pdq.is_empty()
+    }
+
+    /// The batch's own consistency, checked by every backend before it
+    /// writes anything: entries in ascending leaf order with distinct
+    /// record ids, and every content and PDQ row about an item entry of the
+    /// same batch (so no such row can exist for an entry the index does not
+    /// hold), each blob and item at most once.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let refuse = |why: String| {
+            Err(StoreError::Conflict {
+                object: "index batch".into(),
+                why,
+            })
+        };
+        let mut ids = std::collections::HashSet::new();
+        for pair in self.entries.windows(2) {
+            if pair[0].leaf_index >= pair[1].leaf_index {
+                return refuse(format!(
+                    "entries are not in ascending leaf order ({} then {})",
+                    pair[0].leaf_index, pair[1].leaf_index
+                ));
+            }
+        }
+        for e in &self.entries {
+            if !ids.insert(e.record_id.as_str()) {
+                return refuse(format!("record {} appears twice", e.record_id));
+            }
+        }
+        let is_item = |leaf: u64| {
+            self.entries
+                .binary_search_by_key(&leaf, |e| e.leaf_index)
+                .is_ok_and(|i| self.entries[i].kind == EntryKind::Item)
+        };
+        let mut blobs = std::collections::HashSet::new();
+        for (blob, leaf) in &self.content {
+            if !is_item(*leaf) {
+                return refuse(format!(
+                    "content row of blob {blob} names leaf {leaf}, not an item of this batch"
+                ));
+            }
+            if !blobs.insert(blob.as_str()) {
+                return refuse(format!("blob {blob} has two content rows"));
+            }
+        }
+        let mut hashed = std::collections::HashSet::new();
+        for (leaf, _) in &self.pdq {
+            if !is_item(*leaf) {
+                return refuse(format!(
+                    "PDQ row names leaf {leaf}, not an item of this batch"
+                ));
+            }
+            if !hashed.insert(*leaf) {
+                return refuse(format!("leaf {leaf} has two PDQ rows"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The index: rows about log entries, written by appends, read by size.
+///
+/// Contract:
+/// - **Readers see only committed rows.** Every query takes the committed
+///   tree size (from the latest checkpoint, read first) and returns only
+///   rows whose leaf index is below it; rows at or past it belong to an
+///   append that has not committed, or never will. `u64::MAX` asks for
+///   every row (the fsck uses it to find leftovers). Each call sees every
+///   `insert` and `roll_back_past` whole or not at all.
+/// - **`insert` is atomic**: every row of the batch becomes visible, or
+///   none. It is **durable when it returns** — or, in a deployment that keeps
+///   the checkpoint in the same database, it may be staged and committed
+///   with the checkpoint swap in one transaction; either way, durable no
+///   later than the swap. It refuses, with [`StoreError::Conflict`] and no
+///   change, a batch that fails [`IndexBatch::check`] or whose leaf index,
+///   record id or content blob is stored already.
+/// - **`roll_back_past(n)`** deletes every entry, content and PDQ row at
+///   or past leaf `n` in one transaction, durably on return, and says how
+///   many entry rows went. The writer holding the lock calls it with the
+///   committed size before it inserts anything: it is how an interrupted
+///   append's rows go.
+/// - Rows are opaque: `sealed` bytes are never interpreted, ids are
+///   compared as strings, [`IndexStore::items_by_prefix`] matches a string
+///   prefix. Writes are made only by the writer holding the lock.
+pub trait IndexStore: Send + Sync {
+    /// Insert one append's rows in one transaction.
+    fn insert(&self, batch: &IndexBatch) -> Result<(), StoreError>;
+    /// Delete every row at or past `committed_size`; returns how many
+    /// entry rows were deleted.
+    fn roll_back_past(&self, committed_size: u64) -> Result<u64, StoreError>;
+    /// Every entry row below `size`, in log order.
+    fn entries(&self, size: u64) -> Result<Vec<EntryRow>, StoreError>;
+    /// Item rows below `size` whose record id starts with `prefix`, in log
+    /// order, at most `limit` of them.
+    fn items_by_prefix(
+        &self,
+        prefix: &str,
+        size: u64,
+        limit: usize,
+    ) -> Result<Vec<EntryRow>, StoreError>;
+    /// Every entry row below `size` about item `item_id` (its own and its
+    /// events'), in log order.
+    fn history(&self, item_id: &str, size: u64) -> Result<Vec<EntryRow>, StoreError>;
+    /// The leaf index of the item below `size` whose original is `blob`.
+    fn item_for_blob(&self, blob: &str, size: u64) -> Result<Option<u64>, StoreError>;
+    /// Every `(blob, leaf index)` content row below `size`.
+    fn content(&self, size: u64) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Every `(leaf index, sealed)` PDQ row below `size`, in log order.
+    fn pdq_rows(&self, size: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// The backend's own consistency check of its storage (SQLite:
+    /// `PRAGMA integrity_check`), as `(object, problem)`; empty when all is
+    /// well or the backend has no such check.
+    fn integrity_problems(&self) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(leaf: u64, id: &str, kind: EntryKind) -> EntryRow {
+        EntryRow {
+            leaf_index: leaf,
+            record_id: id.into(),
+            kind,
+            item_id: id.into(),
+            sealed: vec![leaf as u8],
+        }
+    }
+
+    #[test]
+    fn batches_are_checked() {
+        let mut b = IndexBatch {
+            entries: vec![
+                row(4, "aa", EntryKind::Item),
+                row(5, "bb", EntryKind::Event),
+            ],
+            content: vec![("b1".into(), 4)],
+            pdq: vec![(4, vec![1])],
+        };
+        b.check().unwrap();
+        b.pdq.push((5, vec![2]));
+        assert!(b.check().is_err(), "PDQ row for an event");
+        b.pdq.pop();
+        b.content.push(("b2".into(), 6));
+        assert!(b.check().is_err(), "content row for no entry of the batch");
+        b.content.pop();
+        b.entries.push(row(5, "cc", EntryKind::Item));
+        assert!(b.check().is_err(), "leaf order");
+    }
+}
