@@ -14,6 +14,7 @@
 //! - [`bundle`]: offline verification of a guwah evidence package (a BagIt bag).
 //! - [`witness`]: C2SP tlog-witness `add-checkpoint` (requests, the witness's checks, cosignature policies).
 //! - [`ots`]: OpenTimestamps `.ots` proofs: parsed, replayed, attestations reported.
+//! - [`monitor`]: a monitor of a published tlog-tiles log over a one-method fetch seam.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -22,6 +23,7 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod item_file;
 pub mod merkle;
+pub mod monitor;
 pub mod note;
 pub mod ots;
 pub mod receipt;
