@@ -187,3 +187,53 @@ pub fn validate(files: &BagFiles) -> BagReport {
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bag::{FileDigest, IssueKind, MultiHasher, bagit_txt, manifest_text};
+
+    fn bag_of(payload: &[u8], listed: &[u8]) -> BagFiles {
+        let algs = [Algorithm::Sha256];
+        let digest = |b: &[u8]| MultiHasher::digest(&algs, b);
+        let mut files = BagFiles::default();
+        let tag = |f: &mut BagFiles, name: &str, bytes: Vec<u8>| {
+            f.files.insert(name.into(), digest(&bytes));
+            f.tag_contents.insert(name.into(), bytes);
+        };
+        tag(&mut files, "bagit.txt", bagit_txt().as_bytes().to_vec());
+        let listed: FileDigest = digest(listed);
+        let manifest = manifest_text(
+            Algorithm::Sha256,
+            &[("data/x", listed.digests[&Algorithm::Sha256].as_str())],
+        );
+        tag(&mut files, "manifest-sha256.txt", manifest.into_bytes());
+        files.files.insert("data/x".into(), digest(payload));
+        files
+    }
+
+    #[test]
+    fn issues_say_whether_a_manifest_is_concerned() {
+        assert!(validate(&bag_of(b"x", b"x")).is_valid());
+        let r = validate(&bag_of(b"x", b"y"));
+        let kinds: Vec<(IssueKind, &str)> =
+            r.errors.iter().map(|i| (i.kind, i.path.as_str())).collect();
+        assert_eq!(kinds, [(IssueKind::Manifest, "data/x")], "{:?}", r.errors);
+        let mut no_decl = bag_of(b"x", b"x");
+        no_decl.tag_contents.remove("bagit.txt");
+        let r = validate(&no_decl);
+        assert_eq!(r.errors[0].kind, IssueKind::Bag, "{:?}", r.errors);
+        let mut unlisted = bag_of(b"x", b"x");
+        unlisted
+            .files
+            .insert("data/extra".into(), FileDigest::default());
+        let r = validate(&unlisted);
+        assert!(
+            r.errors
+                .iter()
+                .any(|i| i.kind == IssueKind::Manifest && i.path == "data/extra"),
+            "{:?}",
+            r.errors
+        );
+    }
+}
