@@ -19,6 +19,10 @@ fn main() {
         "crates/guwah-core/src",
         "crates/guwah-core/Cargo.toml",
         "crates/guwah-wasm/src",
+        "crates/guwah-verdict/src",
+        "crates/guwah-verdict/Cargo.toml",
+        "crates/guwah-tsp/src",
+        "crates/guwah-tsp/Cargo.toml",
         "crates/guwah-wasm/Cargo.toml",
         "Cargo.lock",
     ] {
@@ -55,6 +59,27 @@ fn main() {
         .args(["--config", "profile.release.debug=false"])
         .args(["--config", "profile.release.strip=true"])
         .args(["--config", "profile.release.incremental=false"]);
+    // What verifies a few RFC 3161 tokens and writes one JSON report need
+    // not be fast: built for size, it keeps the module about 70 KB smaller
+    // (hashing and Ed25519, which run over every byte and item, stay at 3).
+    for package in [
+        "rsa",
+        "num-bigint-dig",
+        "p256",
+        "p384",
+        "primeorder",
+        "ecdsa",
+        "elliptic-curve",
+        "crypto-bigint",
+        "der",
+        "serde_json",
+        "guwah-tsp",
+    ] {
+        cmd.args([
+            "--config",
+            &format!("profile.release.package.{package}.opt-level=\"s\""),
+        ]);
+    }
     // Nothing of the outer build may leak in: its target folder, flags,
     // wrappers (clippy-driver) or the build-script variables cargo sets.
     for (k, _) in env::vars_os() {

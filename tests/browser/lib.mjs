@@ -127,10 +127,19 @@ export async function openPage(browser, url) {
   return { page, requests, errors };
 }
 
-/** Uploads a folder (webkitdirectory input) or a zip, and waits for the result. */
-export async function check(page, what, { vkey = "", timeout = 600_000 } = {}) {
-  await page.evaluate(() => { window.guwahResult = undefined; });
+/**
+ * Gives the page the policy inputs (as `verify-bundle --trust`, `--witness`,
+ * `--min-witnesses`, `--tsa-root`, `--disclosure`: `vkey` may hold several
+ * keys, one per line; the files are paths), uploads a folder
+ * (webkitdirectory input) or a zip, and waits for the result.
+ */
+export async function check(page, what, { vkey = "", witnesses = "", minWitnesses = "", tsaRoots = [], disclosures = [], timeout = 600_000 } = {}) {
+  await page.evaluate(() => { window.guwahResult = undefined; document.getElementById("more").open = true; });
   await page.fill("#vkeys", vkey);
+  await page.fill("#witnessKeys", witnesses);
+  await page.fill("#minWitnesses", String(minWitnesses));
+  await page.setInputFiles("#tsaRoots", tsaRoots);
+  await page.setInputFiles("#disclosures", disclosures);
   if (what.endsWith(".zip")) await page.setInputFiles("#zipInput", what);
   else await page.setInputFiles("#dirInput", what);
   await page.waitForFunction(() => window.guwahResult !== undefined, null, { timeout, polling: 50 });

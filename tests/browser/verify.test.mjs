@@ -113,7 +113,7 @@ test("a valid package folder, with the log key pasted: VALID", async () => {
   assert.match(r.verdictText, /VALID/);
   assert.ok(r.rows.length >= 2);
   assert.ok(r.rows.every((row) => row.ok === "true"));
-  assert.equal(r.result.trusted_keys, 1);
+  assert.equal(r.result.report.log_key_trusted, true);
 });
 
 test("the exported .zip, with the key: VALID", async () => {
@@ -133,11 +133,12 @@ test("another log's key: not valid", async () => {
   assert.notEqual(r.verdict, "valid");
 });
 
-test("a pasted key that is not a key is reported", async () => {
+test("a pasted key that is not a key is refused, naming it", async () => {
   const r = await check(page, GOOD, { vkey: "not a key" });
-  assert.equal(r.result.trusted_errors.length, 1);
-  assert.notEqual(r.verdict, "valid");
-  assert.match(await page.textContent("#keyErrors"), /could not be read/);
+  assert.match(r.result.policy_error, /^log key "not a key": not a log key/);
+  assert.equal(r.result.report, null);
+  assert.equal(r.verdict, "error");
+  assert.match(await page.textContent("#keyErrors"), /could not be read: log key "not a key"/);
 });
 
 test("one payload byte flipped (folder): FAILED, naming the file", async () => {

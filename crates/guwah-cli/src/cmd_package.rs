@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use guwah_core::bag::FileDigest;
-use guwah_core::bundle::{self, BundleReport, Disclosure, Verdict};
-use guwah_core::note::Verifier;
+use guwah_core::bundle::{FailureKind, Verdict};
 use guwah_package::writer::BagWriter;
 use guwah_vault::{ExportOptions, Lang, PackageSink, short_id};
+use guwah_verdict::{InputFile, PolicyError, PolicyInput, Report, TokenStatus};
 
 use crate::Failure;
 use crate::cli::Cli;
@@ -77,18 +77,21 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Exit 0 only when the package is complete, every file, record, signature, proof and custody event \
-holds, and the checkpoint is signed by a key given with --trust. Without --trust the package is checked \
-against the log key it carries and reported UNTRUSTED (exit 1): consistent, but that proves nothing about \
-who made it. Each failure names the file and what is wrong. Exit 3: the package cannot be read.")]
+holds, the checkpoint is signed by a key given with --trust, and every --witness, --tsa-root and \
+--disclosure check holds. Without --trust the package is checked against the log key it carries and \
+reported UNTRUSTED (exit 1): consistent, but that proves nothing about who made it. Each failure names \
+its kind (see docs/package.md), the file and what is wrong; --json gives the same verdict as \
+verify.html. Exit 3: the package or an input cannot be read.")]
 pub struct VerifyBundleArgs {
     /// The package: a bag folder or a .zip.
     pub path: PathBuf,
     /// A log key to trust (a C2SP vkey, as printed by `guwah log key`); repeatable.
     #[arg(long, value_name = "VKEY")]
     pub trust: Vec<String>,
-    /// Also check a disclosure file (from `guwah disclose --out`) against the item's sealed record.
+    /// Also check a disclosure file (from `guwah disclose --out`) against the item's sealed
+    /// record; repeatable.
     #[arg(long, value_name = "FILE")]
-    pub disclosure: Option<PathBuf>,
+    pub disclosure: Vec<PathBuf>,
     /// Witness cosignatures the package's checkpoint must carry (--witness VKEY --min-witnesses K).
     #[command(flatten)]
     pub witnesses: crate::cmd_witness::WitnessPolicyArgs,
@@ -324,7 +327,8 @@ fn read_package(
     })
 }
 
-fn text_report(path: &Path, r: &BundleReport) -> String {
+fn text_report(path: &Path, report: &Report) -> String {
+    let r = &report.package;
     let mut s = String::new();
     outln!(
         s,
@@ -351,28 +355,47 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
             s,
             "signature {} ({}{})",
             sig.name,
-            sig.status,
+            sig.status.as_str(),
             sig.timestamp
                 .map_or_else(String::new, |t| format!(", cosigned at {t}"))
         );
     }
-    outln!(
-        s,
-        "timestamps {}",
-        if r.timestamps.is_empty() {
-            "none".to_string()
-        } else {
-            format!(
-                "{} present, not checked by this version",
-                r.timestamps.len()
-            )
-        }
-    );
+    if let Some(w) = &report.witnesses {
+        let valid: Vec<&str> = w.valid.iter().map(|c| c.name.as_str()).collect();
+        outln!(
+            s,
+            "witnesses {} of {} required valid cosignature(s){}",
+            w.valid.len(),
+            w.min,
+            if valid.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", valid.join(", "))
+            }
+        );
+    }
+    if report.timestamps.is_empty() {
+        outln!(s, "timestamps none");
+    }
+    // Invalid tokens are among the failures, below.
+    for t in report
+        .timestamps
+        .iter()
+        .filter(|t| t.status != TokenStatus::Invalid)
+    {
+        outln!(
+            s,
+            "RFC 3161 {}  {}: {}",
+            t.status.as_str().to_uppercase(),
+            t.path,
+            t.detail
+        );
+    }
     for i in &r.items {
         outln!(
             s,
             "{:<7} {}  {}  ({} custody event(s){})",
-            if i.ok() { "OK" } else { "FAILED" },
+            if i.ok { "OK" } else { "FAILED" },
             short_id(&i.id),
             i.payload,
             i.events.len(),
@@ -383,17 +406,31 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
             }
         );
         for f in &i.failures {
-            outln!(s, "        {f}");
+            outln!(s, "        {f} [{}]", f.kind);
         }
     }
+    for d in report.disclosures.iter().filter(|d| d.ok) {
+        outln!(
+            s,
+            "DISCLOSURE OK: field {:?} of item {} = {:?} reproduces the commitment sealed in its record ({})",
+            d.field,
+            short_id(&d.item),
+            d.value,
+            d.file
+        );
+    }
     for f in &r.failures {
-        outln!(s, "FAILED  {f}");
+        match f.kind {
+            FailureKind::Disclosure => outln!(s, "DISCLOSURE FAILED  {f}"),
+            FailureKind::TimestampToken => outln!(s, "RFC 3161 INVALID  {f}"),
+            kind => outln!(s, "FAILED  {f} [{kind}]"),
+        }
     }
     for w in &r.warnings {
         outln!(s, "warning {w}");
     }
-    let n = r.all_failures().len();
-    let _ = match r.verdict() {
+    let n = report.all_failures().len();
+    let _ = match report.verdict {
         Verdict::Valid => writeln!(
             s,
             "VALID: {} item(s), every file, record, signature, proof and custody event holds, against a trusted log key",
@@ -409,32 +446,50 @@ fn text_report(path: &Path, r: &BundleReport) -> String {
     s
 }
 
-/// `guwah verify-bundle`.
+/// A file given on the command line (a TSA root, a disclosure), by its
+/// file name: failures name it as the browser verifier does.
+fn input_file(p: &Path) -> Result<InputFile, Failure> {
+    let bytes = crate::cmd_timestamp::read_at_most(p, crate::cmd_timestamp::MAX_TSA_RESPONSE)
+        .map_err(|e| bad(3, format!("{}: {e}", crate::term::path(p))))?;
+    let name = p
+        .file_name()
+        .map_or_else(|| p.to_string_lossy(), |n| n.to_string_lossy())
+        .into_owned();
+    Ok(InputFile { name, bytes })
+}
+
+/// `guwah verify-bundle`: reads the inputs and the package, and prints
+/// [`guwah_verdict`]'s verdict.
 pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> {
-    let mut trusted = Vec::new();
-    for t in &args.trust {
-        trusted.push(
-            Verifier::from_vkey(t.trim())
-                .map_err(|e| bad(3, format!("--trust {:?}: not a log key: {e}", t)))?,
-        );
-    }
-    let disclosure = match &args.disclosure {
-        None => None,
-        Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| bad(3, format!("{}: {e}", p.display())))?;
-            Some(
-                Disclosure::parse(&bytes)
-                    .map_err(|e| bad(3, format!("{}: not a disclosure file: {e}", p.display())))?,
-            )
-        }
+    let input = PolicyInput {
+        trusted: args.trust.clone(),
+        witnesses: args.witnesses.witness.clone(),
+        min_witnesses: args.witnesses.min_witnesses,
+        tsa_roots: args
+            .tsa_root
+            .iter()
+            .map(|p| input_file(p))
+            .collect::<Result<_, _>>()?,
+        disclosures: args
+            .disclosure
+            .iter()
+            .map(|p| input_file(p))
+            .collect::<Result<_, _>>()?,
     };
+    let policy = input.parse().map_err(|e| {
+        let code = match e {
+            PolicyError::MinWithoutWitnesses { .. } => 2,
+            _ => 3,
+        };
+        bad(code, e.to_string())
+    })?;
     // The checks that need only the tag files run as soon as those are
     // read, beside the payload hashing; the rest once every file is hashed.
     let runner = guwah_package::verify::Threads::default();
     let prepared = std::sync::Mutex::new(None);
     let zip = args.expansion.zip_limits();
     let files = read_package(&args.path, cli.quiet, zip, &|tags| {
-        let p = bundle::prepare_bundle(tags, &trusted, &runner);
+        let p = guwah_verdict::prepare(tags, &policy, &runner);
         if let Ok(mut slot) = prepared.lock() {
             *slot = Some(p);
         }
@@ -443,65 +498,18 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
         .into_inner()
         .ok()
         .flatten()
-        .unwrap_or_else(|| bundle::prepare_bundle(&files.tag_contents, &trusted, &runner));
-    let report = crate::cmd_witness::verify_bundle(&files, prepared, &args.witnesses)?;
-    let disclosure_failures = disclosure
-        .as_ref()
-        .map(|d| bundle::check_disclosure(&files, d));
-    let tokens = crate::cmd_timestamp::check_bundle(&files, &args.tsa_root)?;
-    let ok = report.verdict() == Verdict::Valid
-        && disclosure_failures.as_ref().is_none_or(|f| f.is_empty())
-        && tokens.iter().all(|t| t.status != "invalid");
+        .unwrap_or_else(|| guwah_verdict::prepare(&files.tag_contents, &policy, &runner));
+    let report = guwah_verdict::finish(prepared, &files);
     if cli.json {
-        let mut json = report.to_json();
-        if !tokens.is_empty() {
-            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-            v["rfc3161"] = serde_json::json!(tokens);
-            json = v.to_string();
-        }
-        if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
-            let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-            let mut v = v;
-            v["disclosure"] = serde_json::json!({
-                "item": guwah_core::record::hex32(&d.item),
-                "field": d.name,
-                "value": String::from_utf8_lossy(&d.value),
-                "ok": f.is_empty(),
-                "failures": f.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
-            });
-            json = v.to_string();
-        }
-        json.push('\n');
-        write_stdout(json.as_bytes())?;
+        print_json(&report)?;
     } else {
-        let mut s = text_report(&args.path, &report);
-        for t in &tokens {
-            outln!(
-                s,
-                "RFC 3161 {}  {}: {}",
-                t.status.to_uppercase(),
-                t.path,
-                t.detail
-            );
-        }
-        if let (Some(d), Some(f)) = (&disclosure, &disclosure_failures) {
-            if f.is_empty() {
-                outln!(
-                    s,
-                    "DISCLOSURE OK: field {:?} of item {} = {:?} reproduces the commitment sealed in its record",
-                    d.name,
-                    short_id(&guwah_core::record::hex32(&d.item)),
-                    String::from_utf8_lossy(&d.value)
-                );
-            } else {
-                for x in f {
-                    outln!(s, "DISCLOSURE FAILED  {x}");
-                }
-            }
-        }
-        write_stdout(s.as_bytes())?;
+        write_stdout(text_report(&args.path, &report).as_bytes())?;
     }
-    Ok(if ok { 0 } else { 1 })
+    Ok(if report.verdict == Verdict::Valid {
+        0
+    } else {
+        1
+    })
 }
 
 /// `guwah disclose`.

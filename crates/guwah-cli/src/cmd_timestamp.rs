@@ -157,7 +157,7 @@ fn verify_token(
 }
 
 /// A file's bytes, refusing one larger than `max` (without reading it whole).
-fn read_at_most(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_at_most(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut v = Vec::new();
     std::fs::File::open(path)?
@@ -316,77 +316,4 @@ pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
         }
     }
     Ok(if failed == 0 { 0 } else { 5 })
-}
-
-/// One RFC 3161 token found in a package.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BundleToken {
-    /// Its path in the bag.
-    pub path: String,
-    /// `valid`, `untrusted` (over the checkpoint, but no --tsa-root anchors
-    /// it) or `invalid`.
-    pub status: &'static str,
-    /// What was established, or what is wrong.
-    pub detail: String,
-}
-
-/// Check every token under `guwah/timestamps/` against the package's
-/// checkpoint, with the roots of `--tsa-root` files. A token that is not
-/// over the checkpoint, or fails its signature or chain, is `invalid`.
-pub fn check_bundle(
-    files: &guwah_core::bag::BagFiles,
-    roots: &[PathBuf],
-) -> Result<Vec<BundleToken>, Failure> {
-    let mut trust = guwah_tsp::Trust::new();
-    for r in roots {
-        let bytes = std::fs::read(r).map_err(|e| Failure {
-            code: 3,
-            message: format!("{}: {e}", r.display()),
-        })?;
-        trust.add_chain(&bytes).map_err(|e| Failure {
-            code: 3,
-            message: format!("--tsa-root {}: {e}", r.display()),
-        })?;
-    }
-    let note = files.tag_contents.get(guwah_core::bundle::CHECKPOINT);
-    let data = note.and_then(|n| guwah_tsp::stamped_bytes(n));
-    let mut out = Vec::new();
-    for (path, bytes) in &files.tag_contents {
-        if !path.starts_with(guwah_core::bundle::TIMESTAMPS_DIR) {
-            continue;
-        }
-        let result = match data {
-            None => Err(guwah_tsp::TspError::Malformed {
-                what: "package",
-                why: "no readable guwah/checkpoint to check the token against".into(),
-            }),
-            Some(d) => guwah_tsp::Token::parse(bytes).and_then(|t| t.verify(d, None, &trust)),
-        };
-        let (status, detail) = match result {
-            Ok(v) => (
-                "valid",
-                format!(
-                    "stamped at {} by {} (chain: {})",
-                    v.gen_time,
-                    v.tsa,
-                    v.chain.join(" <- ")
-                ),
-            ),
-            Err(guwah_tsp::TspError::NoRoots) | Err(guwah_tsp::TspError::Untrusted { .. }) => (
-                "untrusted",
-                "over the checkpoint, but not anchored by a --tsa-root certificate".into(),
-            ),
-            Err(guwah_tsp::TspError::ImprintMismatch) => (
-                "invalid",
-                "message imprint does not match the checkpoint".into(),
-            ),
-            Err(e) => ("invalid", e.to_string()),
-        };
-        out.push(BundleToken {
-            path: path.clone(),
-            status,
-            detail,
-        });
-    }
-    Ok(out)
 }

@@ -10,8 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use guwah_core::bag::BagFiles;
-use guwah_core::bundle::BundleReport;
 use guwah_core::note::CosignatureVerifier;
 use guwah_core::witness::{self as proto, MAX_RESPONSE_SIZE};
 use guwah_vault::witness_store::WitnessStore;
@@ -91,7 +89,8 @@ pub struct LogWitnessArgs {
     pub timeout: u64,
 }
 
-/// The witness policy of `verify` and `verify-bundle`.
+/// The witness policy of `verify` and `verify-bundle` (which hands the
+/// keys to `guwah_verdict::PolicyInput` as given).
 #[derive(Debug, Args, Clone, Default)]
 pub struct WitnessPolicyArgs {
     /// Require cosignatures by this witness key (a C2SP vkey of type 0x04, as `guwah witness key` prints it); repeatable.
@@ -141,21 +140,6 @@ pub fn apply_verify_policy(
         vault.check_witness_policy(&keys, min, report)?;
     }
     Ok(())
-}
-
-/// `guwah verify-bundle`: [`guwah_core::bundle::verify_bundle`] (completing
-/// checks prepared from the tag files) plus the witness policy.
-pub fn verify_bundle(
-    files: &BagFiles,
-    prepared: guwah_core::bundle::PreparedBundle,
-    args: &WitnessPolicyArgs,
-) -> Result<BundleReport, Failure> {
-    let policy = args.policy()?;
-    let mut report = guwah_core::bundle::finish_bundle(prepared, files);
-    if let Some((keys, min)) = policy {
-        proto::apply_witness_policy(&mut report, files, &keys, min);
-    }
-    Ok(report)
 }
 
 /// Run `guwah witness ...`.

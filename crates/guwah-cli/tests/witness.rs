@@ -8,59 +8,9 @@
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use common::*;
-
-/// A running `guwah witness serve`, killed on drop.
-struct Witness {
-    child: Child,
-    url: String,
-    vkey: String,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn guwah(args: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .args(args)
-        .env_remove("GUWAH_VAULT")
-        .output()
-        .expect("run guwah")
-}
-
-fn start_witness(dir: &Path, log_vkey: &str) -> Witness {
-    let d = dir.to_str().unwrap();
-    let o = guwah(&["witness", "init", "--dir", d, "--name", "witness.test/w1"]);
-    must_succeed(&o, "witness init");
-    let vkey = String::from_utf8(o.stdout).unwrap().trim().to_owned();
-    let o = guwah(&["witness", "add-log", "--dir", d, log_vkey]);
-    must_succeed(&o, "witness add-log");
-    let mut child = Command::new(bin())
-        .args(["witness", "serve", "--addr", "127.0.0.1:0", "--dir", d])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn witness");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("witness prints its address");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    assert!(line.contains(&vkey), "{line}");
-    Witness { child, url, vkey }
-}
 
 fn checkpoint(v: &Path, size: Option<u64>) -> String {
     let mut args = vec!["log".to_owned(), "checkpoint".to_owned()];
@@ -128,7 +78,7 @@ fn two_vaults_one_witnesses_the_other_and_forks_are_refused() {
     let a = TestVault::init();
     let b = TestVault::init();
     let log_vkey = a.ok(&["log", "key"]).trim().to_owned();
-    let w = start_witness(&b.tmp.path().join("witness"), &log_vkey);
+    let w = start_witness(&b.tmp.path().join("witness"), "witness.test/w1", &log_vkey);
     let a1 = a.file("a1.txt", b"first item");
     a.add(&[&a1]);
 
@@ -271,7 +221,7 @@ fn witness_refuses_bad_requests_over_http() {
     let a = TestVault::init();
     let b = TestVault::init();
     let log_vkey = a.ok(&["log", "key"]).trim().to_owned();
-    let w = start_witness(&b.tmp.path().join("witness"), &log_vkey);
+    let w = start_witness(&b.tmp.path().join("witness"), "witness.test/w1", &log_vkey);
     let addr = w.url.trim_start_matches("http://").to_owned();
     let post = |body: &[u8]| -> String {
         use std::io::{Read, Write};

@@ -24,17 +24,14 @@
 //! [`add_checkpoint`] is the witness's state machine; it does no I/O: the
 //! caller looks the origin up, loads the state, serialises requests for one
 //! origin and persists the new state before answering. The client side
-//! ([`verify_cosignatures`], [`add_signature_lines`], [`check_witnesses`])
-//! and an evidence package's witness policy ([`apply_witness_policy`]) are here
-//! too.
+//! ([`verify_cosignatures`], [`add_signature_lines`], [`check_witnesses`],
+//! which an evidence package's witness policy uses) is here too.
 
 use core::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use crate::bag::BagFiles;
-use crate::bundle::{self, BundleReport, Failure};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash};
 use crate::note::{self, CosignatureSigner, CosignatureVerifier, Note, NoteVerifier};
@@ -552,35 +549,6 @@ pub fn check_witnesses(note_bytes: &[u8], witnesses: &[CosignatureVerifier]) -> 
         }
     }
     out
-}
-
-/// The witness policy for an evidence package, added to its report (made
-/// by [`bundle::verify_bundle`] or [`bundle::finish_bundle`]): the
-/// package's `guwah/checkpoint` must carry at least `min` valid
-/// cosignatures by the given witness keys, and no cosignature line by one
-/// of them may fail to verify (the sign of a fork). Failures are added to
-/// the report's package-level failures under `guwah/checkpoint`.
-pub fn apply_witness_policy(
-    report: &mut BundleReport,
-    files: &BagFiles,
-    witnesses: &[CosignatureVerifier],
-    min: usize,
-) {
-    if witnesses.is_empty() && min == 0 {
-        return;
-    }
-    let note_bytes = files
-        .tag_contents
-        .get(bundle::CHECKPOINT)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let check = check_witnesses(note_bytes, witnesses);
-    for what in check.problems(min) {
-        report.failures.push(Failure {
-            path: bundle::CHECKPOINT.to_owned(),
-            what,
-        });
-    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,13 @@
 //!    size verifies in constant memory. Hashing may run in Web Workers, each
 //!    with its own instance: the line [`hasher_finish`] returns is handed to
 //!    the main instance with [`file_digest`];
-//! 4. [`verify`] runs [`guwah_core::bundle::verify_bundle`] (which includes
-//!    the full BagIt validation) against the verifier keys the user pasted,
-//!    and returns its report as JSON.
+//! 4. [`verify`] runs [`guwah_verdict::verify`] (the whole verdict: the
+//!    BagIt validation, the package, and the policy) against the inputs the
+//!    user gave (trusted log keys, witness keys and their minimum, TSA root
+//!    certificates, disclosure files: [`PageInput`], as JSON), and returns
+//!    the report as JSON, serialised by serde exactly as `guwah
+//!    verify-bundle --json` prints it. [`prepare`] and [`finish`] are the
+//!    same in two steps, the first while other instances hash the payload.
 //!
 //! Text results are written to one output buffer: the function returns its
 //! address and [`out_len`] its length, valid until the next call.
@@ -35,8 +39,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use guwah_core::bag::{Algorithm, BagFiles, FileDigest, MultiHasher, algorithms_needed};
-use guwah_core::bundle::{InOrder, PreparedBundle, finish_bundle, prepare_bundle};
-use guwah_core::note::Verifier;
+use guwah_verdict::{InOrder, InputFile, Policy, PolicyInput, Prepared, Report, key_lines};
 
 /// The bit of `alg` in a hasher mask: bit `i` is [`Algorithm::ALL`]`[i]`.
 pub fn alg_bit(alg: Algorithm) -> u32 {
@@ -52,25 +55,6 @@ pub fn mask_algorithms(mask: u32) -> Vec<Algorithm> {
         .filter(|(i, _)| mask & (1 << i) != 0)
         .map(|(_, a)| *a)
         .collect()
-}
-
-/// Appends `s` to `out` as a JSON string literal.
-fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// A file's digests as one line: `size alg:hex alg:hex ...`.
@@ -101,32 +85,80 @@ pub fn parse_digest_line(line: &str) -> Option<FileDigest> {
     Some(FileDigest { size, digests })
 }
 
+/// What the page's policy inputs hold, as the page sends them (JSON):
+/// the text boxes as typed, the files with their names and bytes (base64).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PageInput {
+    /// The trusted log keys' text box (one vkey a line; blank lines and
+    /// `#` comments skipped).
+    pub trusted: String,
+    /// The witness keys' text box, likewise.
+    pub witnesses: String,
+    /// The minimum of witness cosignatures (empty box: `null`, all of them).
+    pub min_witnesses: Option<usize>,
+    /// TSA root certificate files.
+    pub tsa_roots: Vec<InputFile>,
+    /// Disclosure files.
+    pub disclosures: Vec<InputFile>,
+}
+
+/// The page's inputs as a [`Policy`], parsed by [`PolicyInput::parse`] as
+/// the CLI's flags are; or the one-line reason they cannot be used.
+pub fn parse_policy(json: &str) -> Result<Policy, String> {
+    let page: PageInput =
+        serde_json::from_str(json).map_err(|e| format!("the page's inputs: {e}"))?;
+    PolicyInput {
+        trusted: key_lines(&page.trusted),
+        witnesses: key_lines(&page.witnesses),
+        min_witnesses: page.min_witnesses,
+        tsa_roots: page.tsa_roots,
+        disclosures: page.disclosures,
+    }
+    .parse()
+    .map_err(|e| e.to_string())
+}
+
+/// What [`Session::verify`] and [`Session::finish`] return, as JSON:
+/// `{"policy_error": null, "report": {...}}`, or the reason the inputs
+/// cannot be used and no report.
+#[derive(serde::Serialize)]
+struct Outcome<'a> {
+    policy_error: Option<&'a str>,
+    report: Option<&'a Report>,
+}
+
+fn outcome_json(result: &Result<Report, String>) -> String {
+    let o = match result {
+        Ok(r) => Outcome {
+            policy_error: None,
+            report: Some(r),
+        },
+        Err(e) => Outcome {
+            policy_error: Some(e),
+            report: None,
+        },
+    };
+    serde_json::to_string(&o).unwrap_or_else(|e| {
+        format!("{{\"policy_error\":\"the report does not serialise: {e}\",\"report\":null}}")
+    })
+}
+
+/// `{"mask": n, "algorithms": ["sha256", ...]}`.
+#[derive(serde::Serialize)]
+struct Algorithms {
+    mask: u32,
+    algorithms: Vec<&'static str>,
+}
+
 /// One verification in progress: what the page has pushed so far.
 #[derive(Default)]
 pub struct Session {
     files: BagFiles,
     hashers: BTreeMap<u32, MultiHasher>,
     next_handle: u32,
-    /// [`Session::prepare`]'s result, its trusted key count and key errors.
-    prepared: Option<(PreparedBundle, usize, Vec<String>)>,
-}
-
-/// Verifier keys from the page's text box (vkey lines; blank lines and `#`
-/// comments ignored), and one error per line that is not a key.
-fn parse_trusted(trusted: &str) -> (Vec<Verifier>, Vec<String>) {
-    let mut keys = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in trusted.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        match Verifier::from_vkey(line) {
-            Ok(k) => keys.push(k),
-            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
-        }
-    }
-    (keys, errors)
+    /// [`Session::prepare`]'s result (or why the inputs were refused).
+    prepared: Option<Result<Prepared, String>>,
 }
 
 impl Session {
@@ -145,15 +177,12 @@ impl Session {
     pub fn algorithms(&self) -> (u32, String) {
         let algs = algorithms_needed(&self.files.tag_contents);
         let mask = algs.iter().fold(0, |m, a| m | alg_bit(*a));
-        let mut j = format!("{{\"mask\":{mask},\"algorithms\":[");
-        for (i, a) in algs.iter().enumerate() {
-            if i > 0 {
-                j.push(',');
-            }
-            json_str(&mut j, a.name());
-        }
-        j.push_str("]}");
-        (mask, j)
+        let json = serde_json::to_string(&Algorithms {
+            mask,
+            algorithms: algs.iter().map(|a| a.name()).collect(),
+        })
+        .unwrap_or_default();
+        (mask, json)
     }
 
     /// A new streaming hasher for the algorithms of `mask`; returns its handle.
@@ -209,38 +238,34 @@ impl Session {
         }
     }
 
-    /// Verifies the package against the verifier keys in `trusted` (vkey
-    /// lines; blank lines and `#` comments ignored). Returns
-    /// `{"trusted_keys":n,"trusted_errors":[...],"report":{...}}` where
-    /// `report` is [`guwah_core::bundle::BundleReport::to_json`].
-    pub fn verify(&self, trusted: &str) -> String {
-        let (keys, errors) = parse_trusted(trusted);
-        let prepared = prepare_bundle(&self.files.tag_contents, &keys, &InOrder);
-        self.report_json(prepared, keys.len(), &errors)
+    /// Verifies the package against the page's inputs (a [`PageInput`] as
+    /// JSON): `{"policy_error":null,"report":{...}}` with the
+    /// [`guwah_verdict::Report`], or `{"policy_error":"...","report":null}`.
+    pub fn verify(&self, policy_json: &str) -> String {
+        let result = parse_policy(policy_json).map(|policy| {
+            let prepared = guwah_verdict::prepare(&self.files.tag_contents, &policy, &InOrder);
+            self.finish_report(prepared)
+        });
+        outcome_json(&result)
     }
 
     /// The checks of [`Session::verify`] that need only the tag files, run
     /// now (while other workers hash the payload); [`Session::finish`]
     /// completes them once every digest is in.
-    pub fn prepare(&mut self, trusted: &str) {
-        let (keys, errors) = parse_trusted(trusted);
-        let prepared = prepare_bundle(&self.files.tag_contents, &keys, &InOrder);
-        self.prepared = Some((prepared, keys.len(), errors));
+    pub fn prepare(&mut self, policy_json: &str) {
+        let prepared = parse_policy(policy_json)
+            .map(|policy| guwah_verdict::prepare(&self.files.tag_contents, &policy, &InOrder));
+        self.prepared = Some(prepared);
     }
 
     /// Completes [`Session::prepare`]: the same JSON as [`Session::verify`];
     /// `None` if nothing was prepared.
     pub fn finish(&mut self) -> Option<String> {
-        let (prepared, n, errors) = self.prepared.take()?;
-        Some(self.report_json(prepared, n, &errors))
+        let prepared = self.prepared.take()?;
+        Some(outcome_json(&prepared.map(|p| self.finish_report(p))))
     }
 
-    fn report_json(
-        &self,
-        prepared: PreparedBundle,
-        trusted_keys: usize,
-        errors: &[String],
-    ) -> String {
+    fn finish_report(&self, prepared: Prepared) -> Report {
         // Tag files are small and held whole: hash them here, with every
         // algorithm any manifest needs.
         let mut files = self.files.clone();
@@ -250,18 +275,7 @@ impl Session {
                 .files
                 .insert(path.clone(), MultiHasher::digest(&algs, bytes));
         }
-        let report = finish_bundle(prepared, &files);
-        let mut j = format!("{{\"trusted_keys\":{trusted_keys},\"trusted_errors\":[");
-        for (i, e) in errors.iter().enumerate() {
-            if i > 0 {
-                j.push(',');
-            }
-            json_str(&mut j, e);
-        }
-        j.push_str("],\"report\":");
-        j.push_str(&report.to_json());
-        j.push('}');
-        j
+        guwah_verdict::finish(prepared, &files)
     }
 }
 
@@ -450,28 +464,50 @@ pub unsafe extern "C" fn file_digest(
     }
 }
 
-/// Verifies everything pushed against the trusted vkeys (one per line);
-/// returns the address of the JSON result (length [`out_len`]).
+/// Verifies everything pushed against the page's inputs ([`PageInput`] as
+/// JSON at `policy_ptr`); returns the address of the JSON result (length
+/// [`out_len`]), see [`Session::verify`].
 ///
 /// # Safety
-/// `(trusted_ptr, trusted_len)` must be readable memory of this module.
+/// `(policy_ptr, policy_len)` must be readable memory of this module.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn verify(trusted_ptr: *const u8, trusted_len: usize) -> *const u8 {
+pub unsafe extern "C" fn verify(policy_ptr: *const u8, policy_len: usize) -> *const u8 {
     // SAFETY: the caller's contract.
-    let trusted = unsafe { string_at(trusted_ptr, trusted_len) };
-    let json = with_session(|s| s.verify(&trusted));
+    let policy = unsafe { string_at(policy_ptr, policy_len) };
+    let json = with_session(|s| s.verify(&policy));
     output(json)
 }
 
-/// [`Session::prepare`] with the verifier keys at `trusted_ptr`.
+/// [`Session::prepare`] with the page's inputs at `policy_ptr`.
 ///
 /// # Safety
-/// `trusted_ptr..+trusted_len` must be memory obtained from [`guwah_alloc`].
+/// `(policy_ptr, policy_len)` must be readable memory of this module.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn prepare(trusted_ptr: *const u8, trusted_len: usize) {
+pub unsafe extern "C" fn prepare(policy_ptr: *const u8, policy_len: usize) {
     // SAFETY: the caller's contract.
-    let trusted = unsafe { string_at(trusted_ptr, trusted_len) };
-    with_session(|s| s.prepare(&trusted));
+    let policy = unsafe { string_at(policy_ptr, policy_len) };
+    with_session(|s| s.prepare(&policy));
+}
+
+/// Checks the page's inputs alone (before any package is read): returns
+/// the address of `{"policy_error": null}` or `{"policy_error": "..."}`.
+///
+/// # Safety
+/// `(policy_ptr, policy_len)` must be readable memory of this module.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn check_policy(policy_ptr: *const u8, policy_len: usize) -> *const u8 {
+    // SAFETY: the caller's contract.
+    let policy = unsafe { string_at(policy_ptr, policy_len) };
+    let error = parse_policy(&policy).err();
+    output(outcome_json_error(error.as_deref()))
+}
+
+fn outcome_json_error(error: Option<&str>) -> String {
+    serde_json::to_string(&Outcome {
+        policy_error: error,
+        report: None,
+    })
+    .unwrap_or_default()
 }
 
 /// [`Session::finish`]: the report JSON's address (length: [`out_len`]),
@@ -523,22 +559,52 @@ mod tests {
         assert!(!s.hasher_update(999, b"x"));
     }
 
+    fn report(json: &str) -> serde_json::Value {
+        serde_json::from_str(json).expect("JSON")
+    }
+
     #[test]
-    fn not_a_package_fails_and_bad_keys_are_reported() {
+    fn not_a_package_fails_and_bad_inputs_are_refused() {
         let mut s = Session::default();
         s.tag_file(
             "bagit.txt".into(),
             b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_vec(),
         );
-        let json = s.verify("not a key\n# comment\n");
-        assert!(json.contains("\"trusted_errors\":[\"line 1: "), "{json}");
-        assert!(json.contains("\"verdict\":\"failed\""), "{json}");
+        let bad = r##"{"trusted":"not a key\n# comment\n"}"##;
+        let j = report(&s.verify(bad));
+        assert!(j["report"].is_null(), "{j}");
+        assert!(
+            j["policy_error"]
+                .as_str()
+                .unwrap()
+                .starts_with("log key \"not a key\": not a log key"),
+            "{j}"
+        );
+        let j = report(&s.verify(r#"{"trusted":"\n# only a comment\n"}"#));
+        assert!(j["policy_error"].is_null(), "{j}");
+        assert_eq!(j["report"]["verdict"], "failed", "{j}");
+        assert_eq!(
+            j["report"]["failures"][0]["kind"], "bag",
+            "no data/: a BagIt failure first; {j}"
+        );
+        // Unknown inputs are refused, not ignored.
+        let j = report(&s.verify(r#"{"trust":""}"#));
+        assert!(
+            j["policy_error"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field"),
+            "{j}"
+        );
         // Prepared first (as the verifier worker does), then finished: the
         // same report; and a finish without a prepare is refused.
+        let whole = s.verify("{}");
         assert_eq!(s.finish(), None);
-        s.prepare("not a key\n# comment\n");
-        assert_eq!(s.finish().as_deref(), Some(json.as_str()));
+        s.prepare("{}");
+        assert_eq!(s.finish().as_deref(), Some(whole.as_str()));
         assert_eq!(s.finish(), None, "a prepared check is used once");
+        s.prepare(bad);
+        assert!(report(&s.finish().unwrap())["report"].is_null());
     }
 
     #[test]
@@ -553,20 +619,26 @@ mod tests {
         let h = s.hasher_new(alg_bit(Algorithm::Sha256));
         s.hasher_update(h, b"<p>report</p>");
         s.hasher_finish(h, "REPORT.html".into()).expect("line");
-        let no_data = s.verify("");
+        let no_data = s.verify("{}");
         assert!(
-            no_data.contains(r#"{"path":"data/","what":"missing"#),
+            no_data.contains(r#"{"kind":"bag","path":"data/","what":"missing"#),
             "{no_data}"
         );
         assert!(!no_data.contains("REPORT.html"), "{no_data}");
         s.payload_dir();
-        assert!(!s.verify("").contains(r#""path":"data/""#));
+        assert!(!s.verify("{}").contains(r#""path":"data/""#));
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        let mut o = String::new();
-        json_str(&mut o, "a\"b\\c\n\u{1}");
-        assert_eq!(o, r#""a\"b\\c\n\u0001""#);
+    fn algorithms_json() {
+        let mut s = Session::default();
+        s.tag_file("manifest-sha512.txt".into(), Vec::new());
+        s.tag_file("tagmanifest-md5.txt".into(), Vec::new());
+        let (mask, json) = s.algorithms();
+        assert_eq!(mask, alg_bit(Algorithm::Md5) | alg_bit(Algorithm::Sha512));
+        assert_eq!(
+            json,
+            format!(r#"{{"mask":{mask},"algorithms":["md5","sha512"]}}"#)
+        );
     }
 }

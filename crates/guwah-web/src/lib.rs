@@ -51,6 +51,8 @@ mod tests {
     fn wasm_module_is_wasm() {
         let w = wasm_module();
         assert_eq!(&w[..4], b"\0asm");
-        assert!(w.len() < 1_000_000, "wasm module grew to {} bytes", w.len());
+        // About 0.6 MB for the package checks, 0.4 MB more for RFC 3161
+        // tokens (RSA, P-256 and P-384 signatures, DER) and serde's JSON.
+        assert!(w.len() < 1_100_000, "wasm module grew to {} bytes", w.len());
     }
 }

@@ -452,3 +452,57 @@ pub fn reseal_tag_manifests(bag: &Path) {
         fs::write(bag.join(name), text).unwrap();
     }
 }
+
+/// A running `guwah witness serve` (C2SP tlog-witness), killed on drop.
+pub struct Witness {
+    child: std::process::Child,
+    /// Its submission URL.
+    pub url: String,
+    /// Its cosignature verifier key.
+    pub vkey: String,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `guwah args...` with no vault.
+fn guwah_no_vault(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env_remove("GUWAH_VAULT")
+        .output()
+        .expect("run guwah")
+}
+
+/// A new witness named `name` in `dir`, witnessing the log of `log_vkey`,
+/// serving on a free port of 127.0.0.1.
+pub fn start_witness(dir: &Path, name: &str, log_vkey: &str) -> Witness {
+    use std::io::{BufRead, BufReader};
+    let d = dir.to_str().unwrap();
+    let o = guwah_no_vault(&["witness", "init", "--dir", d, "--name", name]);
+    must_succeed(&o, "witness init");
+    let vkey = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+    let o = guwah_no_vault(&["witness", "add-log", "--dir", d, log_vkey]);
+    must_succeed(&o, "witness add-log");
+    let mut child = Command::new(bin())
+        .args(["witness", "serve", "--addr", "127.0.0.1:0", "--dir", d])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn witness");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("witness prints its address");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    assert!(line.contains(&vkey), "{line}");
+    Witness { child, url, vkey }
+}
