@@ -173,6 +173,14 @@ pub trait IndexStore: Send + Sync {
     fn content(&self, size: u64) -> Result<Vec<(String, u64)>, StoreError>;
     /// Every `(leaf index, sealed)` PDQ row below `size`, in log order.
     fn pdq_rows(&self, size: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// The sealed PDQ row of entry `leaf_index`, if it has one (and is below
+    /// `size`). A database backend answers from its key, not by scanning.
+    fn pdq_row(&self, leaf_index: u64, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .pdq_rows(size)?
+            .into_iter()
+            .find_map(|(leaf, sealed)| (leaf == leaf_index).then_some(sealed)))
+    }
     /// The backend's own consistency check of its storage (SQLite:
     /// `PRAGMA integrity_check`), as `(object, problem)`; empty when all is
     /// well or the backend has no such check.

@@ -259,6 +259,20 @@ impl IndexStore for SqliteIndex {
         Ok(rows)
     }
 
+    fn pdq_row(&self, leaf_index: u64, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if leaf_index >= size {
+            return Ok(None);
+        }
+        self.conn()
+            .query_row(
+                "SELECT sealed FROM pdq WHERE leaf_index = ?1",
+                [clamp(leaf_index)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
     /// SQLite's own check of the database file: tables against their
     /// indexes, page structure. Lookups by item go through an index, so a
     /// damaged one would hide custody events without it.

@@ -107,6 +107,9 @@ fn index_readers_see_only_below_the_size_they_give() {
             ix.pdq_rows(u64::MAX).unwrap(),
             [(1, b"hashes".to_vec()), (4, b"hashes".to_vec())]
         );
+        assert_eq!(ix.pdq_row(4, u64::MAX).unwrap(), Some(b"hashes".to_vec()));
+        assert_eq!(ix.pdq_row(4, 4).unwrap(), None, "past the size");
+        assert_eq!(ix.pdq_row(2, u64::MAX).unwrap(), None, "no row");
         assert!(ix.integrity_problems().unwrap().is_empty());
     });
 }

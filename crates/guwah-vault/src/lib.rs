@@ -53,7 +53,10 @@ pub use keys::KdfParams;
 pub use log::{ConsistencyProof, Head, InclusionProof, LogWriter};
 pub use media::sniff_media_type;
 pub use report::Lang;
-pub use similar::{ClusterItem, DuplicatesReport, MIN_QUALITY, SimilarItem, SimilarReport};
+pub use similar::{
+    ClusterItem, DuplicatesReport, MIN_QUALITY, PerceptualHash, PerceptualHashes, SimilarItem,
+    SimilarReport,
+};
 pub use timestamps::{
     SharedTransport, StampOutcome, TIMESTAMPS_DIR, TSA_FILE, TsaConfig, TsaTransport,
 };

@@ -109,8 +109,12 @@ pub struct SimilarItem {
 /// What `guwah similar` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarReport {
-    /// The query item.
-    pub id: String,
+    /// The query item, when the query is an item of this vault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The query hash (64 hex digits), when the query is a hash from elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdq: Option<String>,
     /// The threshold used.
     pub max_distance: u32,
     /// How many usable hashes the query item has.
@@ -119,6 +123,26 @@ pub struct SimilarReport {
     pub matches: Vec<SimilarItem>,
     /// Why the answer may be incomplete (unhashed items, low quality...).
     pub notes: Vec<String>,
+}
+
+/// One perceptual hash of an item: the picture's, or one video frame's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerceptualHash {
+    /// Seconds from the start of the video (0 for a picture).
+    pub t: f64,
+    /// The PDQ hash, 64 hex digits (256 bits).
+    pub pdq: String,
+    /// PDQ quality, 0 to 100; hashes under [`MIN_QUALITY`] are not matched.
+    pub quality: u8,
+}
+
+/// An item's perceptual hashes, as the index holds them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerceptualHashes {
+    /// `image` or `video`.
+    pub kind: String,
+    /// One for a picture; one per sampled second for a video.
+    pub frames: Vec<PerceptualHash>,
 }
 
 /// One item of a duplicate cluster.
@@ -239,15 +263,7 @@ impl Vault {
             };
             let private = Private::open(&keys.index_key, row)?;
             let thing = || format!("perceptual hashes of log entry {}", row.leaf_index);
-            let json =
-                crypto::open(&key, &aad(row.leaf_index, &row.record_id), sealed).map_err(|_| {
-                    VaultError::damaged(
-                        thing(),
-                        "do not decrypt: altered, moved, or from another vault",
-                    )
-                })?;
-            let s: Stored = serde_json::from_slice(&json)
-                .map_err(|e| VaultError::damaged(thing(), format!("unreadable: {e}")))?;
+            let s = open_stored(&key, row.leaf_index, &row.record_id, sealed)?;
             let filename = private.fields.get("filename").map(|v| v.value.clone());
             let media_type = rec.media_type;
             let at = loaded.items.len();
@@ -293,56 +309,76 @@ impl Vault {
             .iter()
             .position(|(i, _, _)| *i == row.record_id);
         let mut notes = loaded.notes.clone();
-        let query: Vec<&Hash256> = match me {
+        let query: Vec<Hash256> = match me {
             Some(me) => loaded
                 .hashes
                 .iter()
                 .zip(&loaded.owner)
                 .filter(|(_, o)| **o == me)
-                .map(|(h, _)| h)
+                .map(|(h, _)| *h)
                 .collect(),
             None => {
                 notes.insert(0, "this item has no perceptual hash".into());
                 Vec::new()
             }
         };
-        let index = MihIndex::new(&loaded.hashes);
-        let mut best: BTreeMap<usize, (u32, usize)> = BTreeMap::new();
-        for q in &query {
-            let mut seen_here = std::collections::BTreeSet::new();
-            for (hid, d) in index.query(q, max_distance) {
-                let owner = loaded.owner[hid as usize];
-                if Some(owner) == me {
-                    continue;
-                }
-                let e = best.entry(owner).or_insert((d, 0));
-                e.0 = e.0.min(d);
-                if seen_here.insert(owner) {
-                    e.1 += 1;
-                }
-            }
-        }
-        let mut matches: Vec<SimilarItem> = best
-            .into_iter()
-            .map(|(o, (distance, n))| {
-                let (id, media_type, filename) = loaded.items[o].clone();
-                SimilarItem {
-                    id,
-                    distance,
-                    media_type,
-                    filename,
-                    matching_hashes: n,
-                }
-            })
-            .collect();
-        matches.sort_by(|a, b| a.distance.cmp(&b.distance).then(a.id.cmp(&b.id)));
+        let matches = nearest(&loaded, &query, me, max_distance);
         Ok(SimilarReport {
-            id: row.record_id,
+            id: Some(row.record_id),
+            pdq: None,
             max_distance,
             query_hashes: query.len(),
             matches,
             notes,
         })
+    }
+
+    /// Items within `max_distance` bits of a PDQ hash computed elsewhere —
+    /// another organisation's copy of a picture — so two holders can find
+    /// shared evidence by exchanging hashes, never the pictures.
+    pub fn similar_to_hash(
+        &self,
+        pdq: &Hash256,
+        max_distance: u32,
+    ) -> Result<SimilarReport, VaultError> {
+        let size = self.size()?;
+        let loaded = self.load_hashes(size)?;
+        let matches = nearest(&loaded, std::slice::from_ref(pdq), None, max_distance);
+        Ok(SimilarReport {
+            id: None,
+            pdq: Some(pdq.to_hex()),
+            max_distance,
+            query_hashes: 1,
+            matches,
+            notes: loaded.notes,
+        })
+    }
+
+    /// Item `id`'s perceptual hashes as the index holds them (decrypted), or
+    /// `None` when it has none (not a picture or video, not decodable, or
+    /// added before hashing existed). For the vault's owner only: a hash
+    /// lets its holder test whether a known picture is in the vault.
+    pub fn perceptual_hashes(&self, id: &str) -> Result<Option<PerceptualHashes>, VaultError> {
+        let row = self.resolve(id)?;
+        let size = self.size()?;
+        let keys = self.keys()?;
+        let key = pdq_key(&keys.index_key);
+        let Some(sealed) = self.index().pdq_row(row.leaf_index, size)? else {
+            return Ok(None);
+        };
+        let s = open_stored(&key, row.leaf_index, &row.record_id, &sealed)?;
+        Ok(Some(PerceptualHashes {
+            kind: s.kind,
+            frames: s
+                .frames
+                .into_iter()
+                .map(|f| PerceptualHash {
+                    t: f.t,
+                    pdq: f.pdq,
+                    quality: f.q,
+                })
+                .collect(),
+        }))
     }
 
     /// Clusters of near-duplicate items across the vault.
@@ -408,6 +444,65 @@ impl Vault {
             notes: loaded.notes,
         })
     }
+}
+
+/// The items (other than `exclude`) with a hash within `max_distance` of
+/// any query hash, nearest first; for videos, how many query hashes hit.
+fn nearest(
+    loaded: &Loaded,
+    query: &[Hash256],
+    exclude: Option<usize>,
+    max_distance: u32,
+) -> Vec<SimilarItem> {
+    let index = MihIndex::new(&loaded.hashes);
+    let mut best: BTreeMap<usize, (u32, usize)> = BTreeMap::new();
+    for q in query {
+        let mut seen_here = std::collections::BTreeSet::new();
+        for (hid, d) in index.query(q, max_distance) {
+            let owner = loaded.owner[hid as usize];
+            if Some(owner) == exclude {
+                continue;
+            }
+            let e = best.entry(owner).or_insert((d, 0));
+            e.0 = e.0.min(d);
+            if seen_here.insert(owner) {
+                e.1 += 1;
+            }
+        }
+    }
+    let mut matches: Vec<SimilarItem> = best
+        .into_iter()
+        .map(|(o, (distance, n))| {
+            let (id, media_type, filename) = loaded.items[o].clone();
+            SimilarItem {
+                id,
+                distance,
+                media_type,
+                filename,
+                matching_hashes: n,
+            }
+        })
+        .collect();
+    matches.sort_by(|a, b| a.distance.cmp(&b.distance).then(a.id.cmp(&b.id)));
+    matches
+}
+
+/// Decrypt and parse one item's `pdq` row.
+fn open_stored(
+    key: &[u8; 32],
+    leaf_index: u64,
+    record_id: &str,
+    sealed: &[u8],
+) -> Result<Stored, VaultError> {
+    let thing = || format!("perceptual hashes of log entry {leaf_index}");
+    let json = crypto::open(key, &aad(leaf_index, record_id), sealed).map_err(|_| {
+        VaultError::damaged(
+            thing(),
+            "do not decrypt: altered, moved, or from another vault",
+        )
+    })?;
+    serde_json::from_slice(&json)
+        .map_err(|e| VaultError::damaged(thing(), format!("unreadable: {e}")))
 }
 
 /// Hash a just-sealed file, after checking it still is what was sealed.

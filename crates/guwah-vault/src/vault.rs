@@ -62,6 +62,8 @@ pub struct ItemSummary {
     pub id: String,
     /// Its index in the log.
     pub leaf_index: u64,
+    /// SHA-256 of the original, hex (what `sha256sum` prints for the file).
+    pub sha256: String,
     /// Media type.
     pub media_type: String,
     /// Size in bytes.
@@ -579,6 +581,7 @@ impl Vault {
             out.push(ItemSummary {
                 id: row.record_id.clone(),
                 leaf_index: row.leaf_index,
+                sha256: hex32(&item.sha256),
                 media_type: item.media_type,
                 size: item.size,
                 sealed_at: item.sealed_at,
