@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+
+use crate::context::Ctx;
 
 const ABOUT: &str = "guwah keeps evidence byte-exact and encrypted, seals each item into a \
 signed append-only Merkle log, and proves to anyone that nothing was altered or removed since.";
@@ -87,7 +89,7 @@ replaced atomically: a crash leaves either the old sealing or the new one, never
 collector key, and appended to the log. Identical content is stored once: adding the same bytes again \
 reports the existing item. Nothing is written if any input is missing, unreadable or not a regular file."
     )]
-    Add(AddArgs),
+    Add(crate::cmd_vault::AddArgs),
     /// List the items in the vault.
     List,
     /// Show one item: hashes, size, type, times, collector, log index, custody history.
@@ -129,7 +131,7 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     },
     /// The log: keys, checkpoints, leaves and proofs, in standard formats.
     #[command(subcommand)]
-    Log(LogCommand),
+    Log(crate::cmd_log::LogCommand),
     /// Export items as an evidence package: a BagIt bag (folder or .zip) with proofs and a report.
     Export(crate::cmd_package::ExportArgs),
     /// Verify an evidence package offline: every file, record, proof, signature and custody event.
@@ -165,121 +167,14 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     },
 }
 
-/// `guwah add` options.
-#[derive(Debug, Args)]
-pub struct AddArgs {
-    /// Files or folders to add.
-    #[arg(required_unless_present = "chat", value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// A WhatsApp chat export (.txt or .zip) or a Telegram Desktop export (result.json or its
-    /// folder): the export is sealed as one item, and each message and attachment as an item linked to it.
-    #[arg(long, value_name = "EXPORT", conflicts_with = "paths")]
-    pub chat: Option<PathBuf>,
-    /// A note about these files (sealed, withholdable).
-    #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
-    /// A tag (repeat for more).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// Where the files came from.
-    #[arg(long, value_name = "TEXT")]
-    pub source: Option<String>,
-    /// When they were captured, RFC 3339 (e.g. 2024-03-01T09:30:00+08:00).
-    #[arg(long, value_name = "RFC3339")]
-    pub captured_at: Option<String>,
-    /// With --chat: a .zip export's entries may declare at most 64 MiB plus RATIO times the
-    /// zip's own size once decompressed (a zip-bomb guard; default 100). Raise it for a genuine
-    /// export that compresses extremely well; `unlimited` lifts it.
-    #[arg(
-        long,
-        value_name = "RATIO",
-        value_parser = parse_max_expansion
-    )]
-    pub max_expansion: Option<MaxExpansion>,
-}
-
-/// `--max-expansion RATIO`: the expansion budget of a .zip read from a stranger.
-#[derive(Debug, Clone, Args)]
-pub struct ExpansionArgs {
-    /// A .zip's entries may declare at most 64 MiB plus RATIO times the zip's own size once
-    /// decompressed (a zip-bomb guard). Raise it for a genuine archive that compresses extremely
-    /// well; `unlimited` lifts it.
-    #[arg(
-        long,
-        value_name = "RATIO",
-        default_value = "100",
-        value_parser = parse_max_expansion
-    )]
-    pub max_expansion: MaxExpansion,
-}
-
-/// A parsed `--max-expansion`: a ratio, or `None` for `unlimited`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxExpansion(pub Option<u64>);
-
-fn parse_max_expansion(s: &str) -> Result<MaxExpansion, String> {
-    if s.eq_ignore_ascii_case("unlimited") {
-        return Ok(MaxExpansion(None));
-    }
-    match s.parse::<u64>() {
-        Ok(n) if n >= 1 => Ok(MaxExpansion(Some(n))),
-        _ => Err(format!(
-            "{s:?} is not a ratio: give a whole number of at least 1, or `unlimited`"
-        )),
-    }
-}
-
-impl AddArgs {
-    /// The expansion ratio for a chat export (`None`: unlimited).
-    pub fn chat_max_expansion(&self) -> Option<u64> {
-        self.max_expansion
-            .map_or(Some(guwah_package::zip::DEFAULT_MAX_EXPANSION), |m| m.0)
-    }
-}
-
-impl ExpansionArgs {
-    /// Zip limits for a bag or package with this budget.
-    pub fn zip_limits(&self) -> guwah_package::zip::ZipLimits {
-        guwah_package::zip::ZipLimits {
-            max_expansion: self.max_expansion.0,
-            ..guwah_package::zip::ZipLimits::default()
+impl Cli {
+    /// The global options, as every command sees them.
+    pub fn context(&self) -> Ctx {
+        Ctx {
+            vault: self.vault.clone(),
+            passphrase_file: self.passphrase_file.clone(),
+            json: self.json,
+            quiet: self.quiet,
         }
     }
-}
-
-/// `guwah log` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum LogCommand {
-    /// The log's verifier key, as a C2SP signed-note vkey line.
-    Key,
-    /// The latest signed checkpoint (or the stored one of --size N), verbatim.
-    Checkpoint {
-        /// A stored earlier tree size.
-        #[arg(long, value_name = "N")]
-        size: Option<u64>,
-    },
-    /// The tree sizes of every stored checkpoint.
-    Checkpoints,
-    /// The exact leaf bytes of an item's record.
-    Leaf {
-        /// Item id (or a unique prefix).
-        id: String,
-    },
-    /// An RFC 9162 inclusion proof of an item's record against the latest checkpoint.
-    Proof {
-        /// Item id (or a unique prefix).
-        id: String,
-    },
-    /// Send the latest checkpoint to the configured witnesses and keep their cosignatures.
-    Witness(crate::cmd_witness::LogWitnessArgs),
-    /// Serve the log as static C2SP tlog-tiles over HTTP.
-    Serve(crate::cmd_publish::ServeArgs),
-    /// Follow a published log: check every checkpoint's consistency and every entry.
-    Monitor(crate::cmd_publish::MonitorArgs),
-    /// An RFC 9162 consistency proof from tree size N to the latest checkpoint.
-    Consistency {
-        /// The earlier tree size.
-        #[arg(long, value_name = "N")]
-        from: u64,
-    },
 }

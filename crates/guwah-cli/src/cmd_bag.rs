@@ -3,9 +3,7 @@
 use clap::Subcommand;
 use guwah_core::bag::{BagIssue, BagVerdict};
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::{print_json, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
 use crate::term::outln;
 
 /// `guwah bag` subcommands.
@@ -18,17 +16,14 @@ pub enum BagCommand {
         path: std::path::PathBuf,
         /// How far a .zip bag may expand (a zip-bomb guard).
         #[command(flatten)]
-        expansion: crate::cli::ExpansionArgs,
+        expansion: crate::args::ExpansionArgs,
     },
 }
 
-/// Exit code of `bag validate` for a bag that cannot be checked.
-pub const EXIT_UNCHECKABLE: u8 = 7;
-
 /// Run a `guwah bag` subcommand.
-pub fn run(cli: &Cli, cmd: &BagCommand) -> Result<u8, Failure> {
+pub fn run(ctx: &Ctx, cmd: &BagCommand) -> Outcome {
     match cmd {
-        BagCommand::Validate { path, expansion } => validate(cli, path, expansion),
+        BagCommand::Validate { path, expansion } => validate(ctx, path, expansion),
     }
 }
 
@@ -38,21 +33,17 @@ fn issues_json(list: &[BagIssue]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn validate(
-    cli: &Cli,
-    path: &std::path::Path,
-    expansion: &crate::cli::ExpansionArgs,
-) -> Result<u8, Failure> {
-    let bar = crate::progress::bytes_counter(cli.quiet, "validating");
+fn validate(ctx: &Ctx, path: &std::path::Path, expansion: &crate::args::ExpansionArgs) -> Outcome {
+    let bar = crate::progress::bytes_counter(ctx.quiet, "validating");
     let result = guwah_package::validate_path(path, &expansion.zip_limits(), &|n| bar.inc(n));
     bar.finish_and_clear();
     let (report, _) = result.map_err(|e| Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!("{}: cannot read bag: {e}", path.display()),
     })?;
     let verdict = report.verdict();
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    if cli.json {
+    if ctx.json {
         print_json(&serde_json::json!({
             "path": path.display().to_string(),
             "valid": verdict == BagVerdict::Valid,
@@ -98,8 +89,8 @@ fn validate(
         write_stdout(out.as_bytes())?;
     }
     Ok(match verdict {
-        BagVerdict::Valid => 0,
-        BagVerdict::Invalid => 1,
-        BagVerdict::Uncheckable => EXIT_UNCHECKABLE,
+        BagVerdict::Valid => Exit::Ok,
+        BagVerdict::Invalid => Exit::Broken,
+        BagVerdict::Uncheckable => Exit::CannotCheck,
     })
 }

@@ -4,12 +4,11 @@
 use std::path::Path;
 
 use clap::Args;
-use guwah_vault::{AddOptions, AddProgress, AddStatus, ItemDetails, Vault, short_id};
+use guwah_vault::{AddOptions, AddProgress, AddStatus, Vault, short_id};
 
-use crate::cli::{AddArgs, Cli};
-use crate::commands::{open, print_json, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
+use crate::progress;
 use crate::term::outln;
-use crate::{Failure, progress};
 
 /// `guwah search` options.
 #[derive(Debug, Args)]
@@ -33,21 +32,19 @@ fn snippet(s: &str, max: usize) -> String {
     out
 }
 
-/// `guwah add --chat EXPORT`.
-pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
-    let opts = AddOptions {
-        note: args.note.clone(),
-        tags: args.tags.clone(),
-        source: args.source.clone(),
-        captured_at: args.captured_at.clone(),
-    };
+/// `guwah add --chat EXPORT`: `max_expansion` bounds a .zip export (`None`: unlimited).
+pub fn add_chat(
+    ctx: &Ctx,
+    export: &Path,
+    opts: &AddOptions,
+    max_expansion: Option<u64>,
+) -> Outcome {
+    let vault = ctx.open(true)?;
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let max_expansion = args.chat_max_expansion();
-    let report = vault.add_chat_with(export, &opts, max_expansion, &mut |p| match p {
+    let report = vault.add_chat_with(export, opts, max_expansion, &mut |p| match p {
         AddProgress::Planned { bytes, .. } => {
             if bytes > 64 << 20 {
-                bar = Some(progress::bytes_bar(cli.quiet, bytes, "sealing"));
+                bar = Some(progress::bytes_bar(ctx.quiet, bytes, "sealing"));
             }
         }
         AddProgress::Bytes(n) => {
@@ -74,9 +71,9 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
             ))
         );
     }
-    if cli.json {
+    if ctx.json {
         print_json(&report)?;
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     let status = |s: AddStatus| match s {
         AddStatus::Added => "added   ",
@@ -139,16 +136,16 @@ pub fn add_chat(cli: &Cli, args: &AddArgs, export: &Path) -> Result<u8, Failure>
         report.tree_size
     );
     write_stdout(out.as_bytes())?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `guwah search TEXT [--sender NAME]`.
-pub fn search(cli: &Cli, args: &SearchArgs) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
+pub fn search(ctx: &Ctx, args: &SearchArgs) -> Outcome {
+    let vault = ctx.open(true)?;
     let hits = vault.search(args.text.as_deref().unwrap_or(""), args.sender.as_deref())?;
-    if cli.json {
+    if ctx.json {
         print_json(&hits)?;
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     let mut out = String::new();
     for h in &hits {
@@ -170,7 +167,7 @@ pub fn search(cli: &Cli, args: &SearchArgs) -> Result<u8, Failure> {
     }
     outln!(out, "{} match(es)", hits.len());
     write_stdout(out.as_bytes())?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// The chat relations of an item, appended to `guwah show`'s text.
@@ -211,26 +208,4 @@ pub fn show_links(vault: &Vault, id: &str, out: &mut String) -> Result<(), Failu
         outln!(out, "    {}  {}", short_id(&a.id), a.text);
     }
     Ok(())
-}
-
-/// `guwah show --json`: the details, plus `"chat"` when the item has links.
-pub fn show_json(vault: &Vault, d: &ItemDetails) -> Result<(), Failure> {
-    let links = vault.chat_links(&d.id)?;
-    if links.is_empty() {
-        return print_json(d);
-    }
-    let mut v = serde_json::to_value(d).map_err(|e| Failure {
-        code: 5,
-        message: e.to_string(),
-    })?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "chat".into(),
-            serde_json::to_value(&links).map_err(|e| Failure {
-                code: 5,
-                message: e.to_string(),
-            })?,
-        );
-    }
-    print_json(&v)
 }

@@ -10,9 +10,7 @@ use clap::Subcommand;
 use guwah_core::ots::{self, DetachedTimestamp, Timestamp};
 use serde_json::{Value, json};
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::{print_json, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
 
 /// `guwah ots` subcommands.
 #[derive(Debug, Subcommand)]
@@ -36,15 +34,15 @@ original does not match; 3 when the proof is unreadable or invalid."
 }
 
 /// Run `guwah ots ...`.
-pub fn run(cli: &Cli, cmd: &OtsCommand) -> Result<u8, Failure> {
+pub fn run(ctx: &Ctx, cmd: &OtsCommand) -> Outcome {
     match cmd {
-        OtsCommand::Verify { path, file } => verify(cli, path, file.as_deref()),
+        OtsCommand::Verify { path, file } => verify(ctx, path, file.as_deref()),
     }
 }
 
 fn bad(path: &Path, e: impl std::fmt::Display) -> Failure {
     Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!("{}: {e}", path.display()),
     }
 }
@@ -81,7 +79,7 @@ fn hash_file(path: &Path, op: ots::HashOp) -> Result<Vec<u8>, Failure> {
     Ok(h.finish())
 }
 
-fn verify(cli: &Cli, path: &Path, original: Option<&Path>) -> Result<u8, Failure> {
+fn verify(ctx: &Ctx, path: &Path, original: Option<&Path>) -> Outcome {
     let bytes = read_limited(path, ots::MAX_PROOF_SIZE)?;
     let proof = DetachedTimestamp::parse(&bytes).map_err(|e| bad(path, e))?;
     let digest = match original {
@@ -90,7 +88,7 @@ fn verify(cli: &Cli, path: &Path, original: Option<&Path>) -> Result<u8, Failure
     };
     let matches = digest.as_ref().map(|(_, d)| d == proof.file_digest());
     let reports = proof.attestations();
-    if cli.json {
+    if ctx.json {
         let atts: Vec<Value> = reports.iter().map(attestation_json).collect();
         let mut out = json!({
             "proof": path,
@@ -147,7 +145,7 @@ fn verify(cli: &Cli, path: &Path, original: Option<&Path>) -> Result<u8, Failure
         write_stdout(text.as_bytes())?;
     }
     if matches == Some(false) {
-        if !cli.json {
+        if !ctx.json {
             eprintln!(
                 "guwah: {}: not the file this proof timestamps",
                 original
@@ -155,9 +153,9 @@ fn verify(cli: &Cli, path: &Path, original: Option<&Path>) -> Result<u8, Failure
                     .unwrap_or_default()
             );
         }
-        return Ok(1);
+        return Ok(Exit::Broken);
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 fn attestation_json(r: &ots::AttestationReport) -> Value {

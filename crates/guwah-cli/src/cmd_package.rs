@@ -12,9 +12,7 @@ use guwah_package::writer::BagWriter;
 use guwah_vault::{ExportOptions, Lang, PackageSink, short_id};
 use guwah_verdict::{InputFile, PolicyError, PolicyInput, Report, TokenStatus};
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::{open, print_json, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
 use crate::term::outln;
 
 /// `guwah export` arguments.
@@ -100,7 +98,7 @@ pub struct VerifyBundleArgs {
     pub tsa_root: Vec<PathBuf>,
     /// How far a .zip package may expand (a zip-bomb guard).
     #[command(flatten)]
-    pub expansion: crate::cli::ExpansionArgs,
+    pub expansion: crate::args::ExpansionArgs,
 }
 
 /// `guwah disclose` arguments.
@@ -120,11 +118,8 @@ pub struct DiscloseArgs {
     pub out: Option<PathBuf>,
 }
 
-fn bad(code: u8, message: impl Into<String>) -> Failure {
-    Failure {
-        code,
-        message: message.into(),
-    }
+fn bad(exit: Exit, message: impl Into<String>) -> Failure {
+    Failure::new(exit, message)
 }
 
 /// The BagIt writer, seen by the vault as a [`PackageSink`].
@@ -158,20 +153,20 @@ fn remove_partial(out: &Path) {
 }
 
 /// `guwah export`.
-pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
+pub fn export(ctx: &Ctx, args: &ExportArgs) -> Outcome {
     let lang = Lang::parse(&args.lang).ok_or_else(|| {
         bad(
-            2,
+            Exit::Usage,
             format!("--lang {:?}: unknown language; use en or fr", args.lang),
         )
     })?;
     if args.ids.is_empty() && args.tags.is_empty() {
-        return Err(bad(2, "export: name item ids, or --tag TAG"));
+        return Err(bad(Exit::Usage, "export: name item ids, or --tag TAG"));
     }
     let out = &args.out;
     if out.exists() || out.symlink_metadata().is_ok() {
         return Err(bad(
-            3,
+            Exit::BadInput,
             format!(
                 "{}: already exists; guwah does not overwrite, choose a new path",
                 out.display()
@@ -184,7 +179,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
         .unwrap_or(Path::new("."));
     if !parent.is_dir() {
         return Err(bad(
-            3,
+            Exit::BadInput,
             format!(
                 "{}: folder {} does not exist",
                 out.display(),
@@ -192,7 +187,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
             ),
         ));
     }
-    let vault = open(cli, true)?;
+    let vault = ctx.open(true)?;
     let zip = out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
@@ -217,7 +212,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
     } else {
         BagWriter::create_dir(out)
     }
-    .map_err(|e| bad(5, format!("{}: {e}", out.display())))?;
+    .map_err(|e| bad(Exit::Damaged, format!("{}: {e}", out.display())))?;
     let mut sink = Sink(writer);
     let opts = ExportOptions {
         ids: args.ids.clone(),
@@ -262,9 +257,9 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
             .map_err(|e| e.to_string())
     }) {
         remove_partial(out);
-        return Err(bad(5, format!("{}: {e}", out.display())));
+        return Err(bad(Exit::Damaged, format!("{}: {e}", out.display())));
     }
-    if cli.json {
+    if ctx.json {
         print_json(&serde_json::json!({ "out": out, "report": report }))?;
     } else {
         let mut s = String::new();
@@ -298,7 +293,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<u8, Failure> {
         );
         write_stdout(s.as_bytes())?;
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 fn read_package(
@@ -308,7 +303,10 @@ fn read_package(
     tags_read: &guwah_package::source::TagsRead<'_>,
 ) -> Result<guwah_core::bag::BagFiles, Failure> {
     if !path.exists() {
-        return Err(bad(3, format!("{}: does not exist", path.display())));
+        return Err(bad(
+            Exit::BadInput,
+            format!("{}: does not exist", path.display()),
+        ));
     }
     let bar = crate::progress::bytes_counter(quiet, "reading");
     let hooks = guwah_package::Hooks {
@@ -321,7 +319,7 @@ fn read_package(
     bar.finish_and_clear();
     read.map(|(files, _)| files).map_err(|e| {
         bad(
-            3,
+            Exit::BadInput,
             format!("{}: cannot be read as a package: {e}", path.display()),
         )
     })
@@ -450,7 +448,7 @@ fn text_report(path: &Path, report: &Report) -> String {
 /// file name: failures name it as the browser verifier does.
 fn input_file(p: &Path) -> Result<InputFile, Failure> {
     let bytes = crate::cmd_timestamp::read_at_most(p, crate::cmd_timestamp::MAX_TSA_RESPONSE)
-        .map_err(|e| bad(3, format!("{}: {e}", crate::term::path(p))))?;
+        .map_err(|e| bad(Exit::BadInput, format!("{}: {e}", crate::term::path(p))))?;
     let name = p
         .file_name()
         .map_or_else(|| p.to_string_lossy(), |n| n.to_string_lossy())
@@ -460,7 +458,7 @@ fn input_file(p: &Path) -> Result<InputFile, Failure> {
 
 /// `guwah verify-bundle`: reads the inputs and the package, and prints
 /// [`guwah_verdict`]'s verdict.
-pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> {
+pub fn verify_bundle(ctx: &Ctx, args: &VerifyBundleArgs) -> Outcome {
     let input = PolicyInput {
         trusted: args.trust.clone(),
         witnesses: args.witnesses.witness.clone(),
@@ -477,18 +475,18 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
             .collect::<Result<_, _>>()?,
     };
     let policy = input.parse().map_err(|e| {
-        let code = match e {
-            PolicyError::MinWithoutWitnesses { .. } => 2,
-            _ => 3,
+        let exit = match e {
+            PolicyError::MinWithoutWitnesses { .. } => Exit::Usage,
+            _ => Exit::BadInput,
         };
-        bad(code, e.to_string())
+        bad(exit, e.to_string())
     })?;
     // The checks that need only the tag files run as soon as those are
     // read, beside the payload hashing; the rest once every file is hashed.
     let runner = guwah_package::verify::Threads::default();
     let prepared = std::sync::Mutex::new(None);
     let zip = args.expansion.zip_limits();
-    let files = read_package(&args.path, cli.quiet, zip, &|tags| {
+    let files = read_package(&args.path, ctx.quiet, zip, &|tags| {
         let p = guwah_verdict::prepare(tags, &policy, &runner);
         if let Ok(mut slot) = prepared.lock() {
             *slot = Some(p);
@@ -500,32 +498,28 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyBundleArgs) -> Result<u8, Failure> 
         .flatten()
         .unwrap_or_else(|| guwah_verdict::prepare(&files.tag_contents, &policy, &runner));
     let report = guwah_verdict::finish(prepared, &files);
-    if cli.json {
+    if ctx.json {
         print_json(&report)?;
     } else {
         write_stdout(text_report(&args.path, &report).as_bytes())?;
     }
-    Ok(if report.verdict == Verdict::Valid {
-        0
-    } else {
-        1
-    })
+    Ok(Exit::ok_or_broken(report.verdict == Verdict::Valid))
 }
 
 /// `guwah disclose`.
-pub fn disclose(cli: &Cli, args: &DiscloseArgs) -> Result<u8, Failure> {
+pub fn disclose(ctx: &Ctx, args: &DiscloseArgs) -> Outcome {
     if let Some(out) = &args.out
         && (out.exists() || out.symlink_metadata().is_ok())
     {
         return Err(bad(
-            3,
+            Exit::BadInput,
             format!(
                 "{}: already exists; guwah does not overwrite, choose a new path",
                 out.display()
             ),
         ));
     }
-    let vault = open(cli, true)?;
+    let vault = ctx.open(true)?;
     let d = vault.disclose(&args.id, &args.field)?;
     if let Some(out) = &args.out {
         // Private (0600, as `get --out`) and whole or not at all: the
@@ -541,9 +535,9 @@ pub fn disclose(cli: &Cli, args: &DiscloseArgs) -> Result<u8, Failure> {
                 tmp.persist_noclobber(out).map_err(|e| e.error)?;
                 Ok(())
             })
-            .map_err(|e| bad(5, format!("{}: {e}", out.display())))?;
+            .map_err(|e| bad(Exit::Damaged, format!("{}: {e}", out.display())))?;
     }
-    if cli.json {
+    if ctx.json {
         print_json(&d)?;
     } else {
         let mut s = String::new();
@@ -571,5 +565,5 @@ pub fn disclose(cli: &Cli, args: &DiscloseArgs) -> Result<u8, Failure> {
         }
         write_stdout(s.as_bytes())?;
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }

@@ -18,12 +18,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
 use guwah_core::checkpoint::{Checkpoint, open_checkpoint};
-use guwah_core::monitor::{self, Checked, Fetch, Object, Outcome, Problem};
+use guwah_core::monitor::{self, Checked, Fetch, Object, Problem};
 use guwah_core::note::Verifier;
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::write_stdout;
+use crate::context::{Ctx, Exit, Failure, Outcome, write_stdout};
 use crate::http::{HttpClient, HttpError};
 
 /// `guwah log serve` arguments.
@@ -57,22 +55,22 @@ pub struct MonitorArgs {
 // serve
 
 /// Run `guwah log serve`.
-pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
-    let vault = crate::commands::open(cli, false)?;
+pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Outcome {
+    let vault = ctx.open(false)?;
     drop(vault);
-    let dir = cli.vault.clone().unwrap_or_default().join("log");
+    let dir = ctx.vault.clone().unwrap_or_default().join("log");
     if !dir.join("checkpoint").is_file() {
         return Err(Failure {
-            code: 3,
+            exit: Exit::BadInput,
             message: format!("{}: no checkpoint to serve", dir.display()),
         });
     }
     let listener = std::net::TcpListener::bind(&args.addr).map_err(|e| Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!("cannot listen on {}: {e}", args.addr),
     })?;
     let local = listener.local_addr().map_err(|e| Failure {
-        code: 5,
+        exit: Exit::Damaged,
         message: format!("listening socket: {e}"),
     })?;
     let line = format!(
@@ -86,10 +84,10 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
         guwah_server::Limits::default(),
     )
     .map_err(|e| Failure {
-        code: 5,
+        exit: Exit::Damaged,
         message: format!("serving {}: {e}", args.addr),
     })?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,14 +148,14 @@ impl Fetch for Client {
 
 /// A problem as a failure: misbehaviour of the log (exit 1) or trouble reaching it (5).
 fn failure(base: &str, problem: &Problem<FetchError>) -> Failure {
-    let code = match problem {
+    let exit = match problem {
         // A tile or bundle longer than its width allows is the log's doing.
         Problem::Unreachable {
             object: object @ (Object::Tile(_) | Object::Bundle(_)),
             error: FetchError::TooLarge(n),
         } => {
             return Failure {
-                code: 1,
+                exit: Exit::Broken,
                 message: format!(
                     "bad {} {base}/{}: larger than {n} bytes",
                     object.noun(),
@@ -168,13 +166,10 @@ fn failure(base: &str, problem: &Problem<FetchError>) -> Failure {
         Problem::Unreachable { .. }
         | Problem::Missing {
             object: Object::Checkpoint,
-        } => 5,
-        _ => 1,
+        } => Exit::Damaged,
+        _ => Exit::Broken,
     };
-    Failure {
-        code,
-        message: problem.at(base).to_string(),
-    }
+    Failure::new(exit, problem.at(base).to_string())
 }
 
 fn b64(h: &[u8; 32]) -> String {
@@ -185,14 +180,14 @@ fn b64(h: &[u8; 32]) -> String {
 fn read_key(key: &str) -> Result<Verifier, Failure> {
     let text = if Path::new(key).is_file() {
         std::fs::read_to_string(key).map_err(|e| Failure {
-            code: 3,
+            exit: Exit::BadInput,
             message: format!("{key}: {e}"),
         })?
     } else {
         key.to_owned()
     };
     Verifier::from_vkey(text.trim()).map_err(|e| Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!("--key: not a signed-note verifier key: {e}"),
     })
 }
@@ -204,13 +199,13 @@ fn load_state(path: &Path, key: &Verifier) -> Result<Option<(Checkpoint, Vec<u8>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(Failure {
-                code: 5,
+                exit: Exit::Damaged,
                 message: format!("state {}: {e}", path.display()),
             });
         }
     };
     let (cp, _) = open_checkpoint(&bytes, &[key], key.name()).map_err(|e| Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!(
             "state {}: not a checkpoint signed by this key: {e}",
             path.display()
@@ -222,7 +217,7 @@ fn load_state(path: &Path, key: &Verifier) -> Result<Option<(Checkpoint, Vec<u8>
 /// Writes the state durably: temp file, fsync, rename, fsync of the folder.
 fn save_state(path: &Path, note: &[u8]) -> Result<(), Failure> {
     let fail = |e: std::io::Error| Failure {
-        code: 5,
+        exit: Exit::Damaged,
         message: format!("state {}: {e}", path.display()),
     };
     let dir = match path.parent() {
@@ -240,11 +235,11 @@ fn save_state(path: &Path, note: &[u8]) -> Result<(), Failure> {
 }
 
 /// Run `guwah log monitor`.
-pub fn monitor(cli: &Cli, args: &MonitorArgs) -> Result<u8, Failure> {
+pub fn monitor(ctx: &Ctx, args: &MonitorArgs) -> Outcome {
     let key = read_key(&args.key)?;
     if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
         return Err(Failure {
-            code: 3,
+            exit: Exit::BadInput,
             message: format!("{}: not an http:// or https:// URL", args.url),
         });
     }
@@ -257,37 +252,37 @@ pub fn monitor(cli: &Cli, args: &MonitorArgs) -> Result<u8, Failure> {
         let previous = last.as_ref().map(|(c, _)| c);
         let report = monitor::check(&mut client, &key, previous);
         match report.outcome {
-            Outcome::Verified(new) => {
-                print_report(cli, &args.url, &new.checkpoint, &report.checked, previous)?;
+            monitor::Outcome::Verified(new) => {
+                print_report(ctx, &args.url, &new.checkpoint, &report.checked, previous)?;
                 if let Some(p) = &args.state {
                     save_state(p, &new.note)?;
                 }
                 last = Some((new.checkpoint, new.note));
             }
-            Outcome::Failed { problem, .. } => {
+            monitor::Outcome::Failed { problem, .. } => {
                 let f = failure(&client.base, &problem);
                 // Misbehaviour always ends the monitor; so does anything in --once mode.
-                if f.code != 5 || args.once {
+                if f.exit != Exit::Damaged || args.once {
                     return Err(f);
                 }
                 eprintln!("guwah: warning: {} (retrying)", f.message);
             }
         }
         if args.once {
-            return Ok(0);
+            return Ok(Exit::Ok);
         }
         std::thread::sleep(Duration::from_secs(args.interval.max(1)));
     }
 }
 
 fn print_report(
-    cli: &Cli,
+    ctx: &Ctx,
     url: &str,
     cp: &Checkpoint,
     checked: &Checked,
     last: Option<&Checkpoint>,
 ) -> Result<(), Failure> {
-    if cli.json {
+    if ctx.json {
         let v = serde_json::json!({
             "url": url,
             "origin": cp.origin,
@@ -389,7 +384,11 @@ mod tests {
         ];
         for (problem, code, message) in cases {
             let f = failure(base, &problem);
-            assert_eq!((f.code, f.message.as_str()), (code, message), "{problem:?}");
+            assert_eq!(
+                (f.exit.code(), f.message.as_str()),
+                (code, message),
+                "{problem:?}"
+            );
         }
     }
 }

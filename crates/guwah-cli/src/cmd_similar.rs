@@ -5,16 +5,22 @@
 use clap::Args;
 use guwah_vault::short_id;
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::{open, print_json, write_stdout};
+use crate::context::{Ctx, Exit, Outcome, print_json, write_stdout};
 use crate::term::outln;
 
 /// `guwah similar` options.
 #[derive(Debug, Args)]
 pub struct SimilarArgs {
     /// The item (id or unique prefix of at least 6 hex digits).
-    pub id: String,
+    #[arg(required_unless_present = "pdq", conflicts_with = "pdq")]
+    pub id: Option<String>,
+    /// Instead of an item, a PDQ hash (64 hex digits) that someone else
+    /// computed — another organisation's `guwah show ID --json` gives its
+    /// `perceptual_hash` — so two holders find shared evidence by exchanging
+    /// hashes, never the pictures. A hash still lets its holder test for a
+    /// known picture: share it only with whom you would tell that you hold it.
+    #[arg(long, value_name = "HEX", value_parser = parse_pdq)]
+    pub pdq: Option<guwah_pdq::Hash256>,
     /// Largest Hamming distance (of 256 bits) still listed; 31 is upstream's
     /// threshold for "the same picture".
     #[arg(long, value_name = "D", default_value_t = 31, value_parser = clap::value_parser!(u32).range(0..=256))]
@@ -29,6 +35,12 @@ pub struct DuplicatesArgs {
     pub max_distance: u32,
 }
 
+/// `--pdq HEX`: 64 hex digits.
+fn parse_pdq(s: &str) -> Result<guwah_pdq::Hash256, String> {
+    guwah_pdq::Hash256::from_hex(s.trim())
+        .map_err(|_| format!("{s:?} is not a PDQ hash: give its 64 hex digits"))
+}
+
 fn label(filename: &Option<String>, media_type: &str) -> String {
     match filename {
         Some(f) => format!("{f} ({media_type})"),
@@ -37,20 +49,28 @@ fn label(filename: &Option<String>, media_type: &str) -> String {
 }
 
 /// `guwah similar ID`.
-pub fn similar(cli: &Cli, args: &SimilarArgs) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
-    let report = vault.similar(&args.id, args.max_distance)?;
-    if cli.json {
+pub fn similar(ctx: &Ctx, args: &SimilarArgs) -> Outcome {
+    let vault = ctx.open(true)?;
+    let report = match (&args.id, &args.pdq) {
+        (Some(id), _) => vault.similar(id, args.max_distance)?,
+        (None, Some(h)) => vault.similar_to_hash(h, args.max_distance)?,
+        (None, None) => unreachable!("clap requires ID or --pdq"),
+    };
+    let query = match (&report.id, &report.pdq) {
+        (Some(id), _) => short_id(id).to_string(),
+        (None, Some(h)) => format!("PDQ {h}"),
+        (None, None) => String::new(),
+    };
+    if ctx.json {
         print_json(&report)?;
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     let mut out = String::new();
     if report.matches.is_empty() {
         outln!(
             out,
-            "no item within {} bits of {}",
+            "no item within {} bits of {query}",
             report.max_distance,
-            short_id(&report.id)
         );
     } else {
         outln!(out, "{:<16}  {:>8}  item", "id", "distance");
@@ -73,16 +93,16 @@ pub fn similar(cli: &Cli, args: &SimilarArgs) -> Result<u8, Failure> {
     for n in &report.notes {
         eprintln!("{}", crate::term::safe(&format!("guwah: note: {n}")));
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `guwah duplicates`.
-pub fn duplicates(cli: &Cli, args: &DuplicatesArgs) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
+pub fn duplicates(ctx: &Ctx, args: &DuplicatesArgs) -> Outcome {
+    let vault = ctx.open(true)?;
     let report = vault.duplicates(args.max_distance)?;
-    if cli.json {
+    if ctx.json {
         print_json(&report)?;
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     let mut out = String::new();
     if report.clusters.is_empty() {
@@ -109,5 +129,5 @@ pub fn duplicates(cli: &Cli, args: &DuplicatesArgs) -> Result<u8, Failure> {
     for n in &report.notes {
         eprintln!("{}", crate::term::safe(&format!("guwah: note: {n}")));
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }

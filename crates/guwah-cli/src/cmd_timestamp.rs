@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::{open, print_json, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
 use crate::http::HttpClient;
 
 /// The largest TSA answer read, in bytes.
@@ -77,13 +75,13 @@ Exit codes: 0 the token is valid for FILE, 1 it is not (imprint, signature, chai
 
 /// `guwah timestamp verify`: one token, one file, the given roots.
 fn verify_token(
-    cli: &Cli,
+    ctx: &Ctx,
     token_path: &std::path::Path,
     data: &std::path::Path,
     roots: &[PathBuf],
-) -> Result<u8, Failure> {
+) -> Outcome {
     let bad = |p: &std::path::Path, e: &dyn std::fmt::Display| Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!("{}: {e}", crate::term::path(p)),
     };
     let bytes = read_at_most(token_path, MAX_TSA_RESPONSE).map_err(|e| bad(token_path, &e))?;
@@ -111,7 +109,7 @@ fn verify_token(
         return Err(bad(data, why));
     }
     let info = &token.info;
-    if cli.json {
+    if ctx.json {
         let mut v = serde_json::json!({
             "token": token_path,
             "data": data,
@@ -153,7 +151,7 @@ fn verify_token(
             )?,
         }
     }
-    Ok(if result.is_ok() { 0 } else { 1 })
+    Ok(Exit::ok_or_broken(result.is_ok()))
 }
 
 /// A file's bytes, refusing one larger than `max` (without reading it whole).
@@ -208,35 +206,35 @@ pub fn post_timestamp_query(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// Run `guwah timestamp`.
-pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
+pub fn run(ctx: &Ctx, args: &TimestampArgs) -> Outcome {
     if let Some(TimestampCommand::Verify { token, data, root }) = &args.command {
-        return verify_token(cli, token, data, root);
+        return verify_token(ctx, token, data, root);
     }
-    let vault = open(cli, false)?;
+    let vault = ctx.open(false)?;
     if let Some(name) = &args.add_tsa {
         let (Some(url), Some(root)) = (&args.url, &args.root) else {
             return Err(Failure {
-                code: 2,
+                exit: Exit::Usage,
                 message: "--add-tsa needs --url and --root".into(),
             });
         };
         let certs = std::fs::read(root).map_err(|e| Failure {
-            code: 3,
+            exit: Exit::BadInput,
             message: format!("{}: {e}", root.display()),
         })?;
         let t = vault.add_tsa(name, url, &certs)?;
-        if cli.json {
+        if ctx.json {
             print_json(&serde_json::json!({ "added": t.name, "url": t.url }))?;
         } else {
             write_stdout(format!("TSA {} configured: {}\n", t.name, t.url).as_bytes())?;
         }
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     let tsas = vault.tsas()?;
     if args.list {
         let size = vault.latest_checkpoint()?.map_or(0, |c| c.size);
         let tokens = vault.timestamp_tokens(size)?;
-        if cli.json {
+        if ctx.json {
             let list: Vec<_> = tsas
                 .iter()
                 .map(|t| serde_json::json!({ "name": t.name, "url": t.url }))
@@ -263,11 +261,11 @@ pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
                 )?;
             }
         }
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     if tsas.is_empty() {
         return Err(Failure {
-            code: 3,
+            exit: Exit::BadInput,
             message: "no TSA configured: add one with `guwah timestamp --add-tsa NAME --url URL --root PEMFILE`".into(),
         });
     }
@@ -280,7 +278,7 @@ pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
                 Some(t) => v.push(t.clone()),
                 None => {
                     return Err(Failure {
-                        code: 3,
+                        exit: Exit::BadInput,
                         message: format!(
                             "--tsa {n}: no such TSA configured (see `guwah timestamp --list`)"
                         ),
@@ -292,7 +290,7 @@ pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
     };
     let outcomes = vault.timestamp(&chosen, &post_timestamp_query)?;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    if cli.json {
+    if ctx.json {
         print_json(&serde_json::json!({ "ok": failed == 0, "timestamps": outcomes }))?;
     } else {
         for o in &outcomes {
@@ -315,5 +313,5 @@ pub fn run(cli: &Cli, args: &TimestampArgs) -> Result<u8, Failure> {
             }
         }
     }
-    Ok(if failed == 0 { 0 } else { 5 })
+    Ok(if failed == 0 { Exit::Ok } else { Exit::Damaged })
 }

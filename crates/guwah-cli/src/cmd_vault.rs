@@ -1,115 +1,57 @@
-//! Each subcommand: open the vault, call the library, print the result.
+//! The vault's own commands: `init`, `passwd`, `add`, `list`, `show`,
+//! `get`, `annotate` and `verify`. Each opens the vault, calls the library
+//! and prints; the logic is in `guwah-vault`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use guwah_vault::{AddOptions, AddProgress, AddStatus, KdfParams, Vault, VerifyProgress, short_id};
-use serde::Serialize;
+use clap::Args;
+use guwah_vault::{
+    AddOptions, AddProgress, AddStatus, ItemDetails, KdfParams, Vault, VerifyProgress, short_id,
+};
 
-use crate::cli::{AddArgs, Cli, Command, LogCommand};
+use crate::args::{MaxExpansion, parse_max_expansion};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, say, write_stdout};
 use crate::term::outln;
-use crate::{Failure, passphrase, progress};
+use crate::{passphrase, progress};
 
-/// `println!` that survives a closed pipe, for one line of text: control
-/// and bidi-override characters in it (from file names, fields, notes) are
-/// escaped, so no value can hide or forge a line (see `term`).
-macro_rules! say {
-    ($($arg:tt)*) => {
-        write_stdout(
-            format!("{}\n", crate::term::safe(&format!($($arg)*))).as_bytes(),
-        )?
-    };
+/// `guwah add` options.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Files or folders to add.
+    #[arg(required_unless_present = "chat", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A WhatsApp chat export (.txt or .zip) or a Telegram Desktop export (result.json or its
+    /// folder): the export is sealed as one item, and each message and attachment as an item linked to it.
+    #[arg(long, value_name = "EXPORT", conflicts_with = "paths")]
+    pub chat: Option<PathBuf>,
+    /// A note about these files (sealed, withholdable).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// A tag (repeat for more).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Where the files came from.
+    #[arg(long, value_name = "TEXT")]
+    pub source: Option<String>,
+    /// When they were captured, RFC 3339 (e.g. 2024-03-01T09:30:00+08:00).
+    #[arg(long, value_name = "RFC3339")]
+    pub captured_at: Option<String>,
+    /// With --chat: a .zip export's entries may declare at most 64 MiB plus RATIO times the
+    /// zip's own size once decompressed (a zip-bomb guard; default 100). Raise it for a genuine
+    /// export that compresses extremely well; `unlimited` lifts it.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        value_parser = parse_max_expansion
+    )]
+    pub max_expansion: Option<MaxExpansion>,
 }
 
-fn vault_dir(cli: &Cli) -> Result<PathBuf, Failure> {
-    cli.vault.clone().ok_or(Failure {
-        code: 3,
-        message: "no vault given: pass --vault DIR or set GUWAH_VAULT".into(),
-    })
-}
-
-pub(crate) fn open(cli: &Cli, with_passphrase: bool) -> Result<Vault, Failure> {
-    let dir = vault_dir(cli)?;
-    if with_passphrase {
-        // Check it is a vault before asking for a passphrase.
-        Vault::open(&dir, None)?;
-        let p = passphrase::get(cli.passphrase_file.as_deref(), false)?;
-        Ok(Vault::open(&dir, Some(&p))?)
-    } else {
-        Ok(Vault::open(&dir, None)?)
-    }
-}
-
-pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| Failure {
-        code: 5,
-        message: e.to_string(),
-    })?;
-    text.push('\n');
-    write_stdout(text.as_bytes())
-}
-
-/// Write to standard output; a reader that went away (`| head`) ends the
-/// program quietly, as in other Unix tools.
-pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(Failure {
-            code: 5,
-            message: format!("standard output: {e}"),
-        }),
-    }
-}
-
-/// Run one command; the exit code on success (verify may return 1).
-pub fn run(cli: Cli) -> Result<u8, Failure> {
-    match &cli.command {
-        Command::Init {
-            origin,
-            allow_weak_passphrase,
-        } => init(&cli, origin.as_deref(), *allow_weak_passphrase),
-        Command::Passwd {
-            new_passphrase_file,
-            allow_weak_passphrase,
-        } => passwd(&cli, new_passphrase_file.as_deref(), *allow_weak_passphrase),
-        Command::Add(args) => add(&cli, args),
-        Command::List => list(&cli),
-        Command::Show { id } => show(&cli, id),
-        Command::Get {
-            id,
-            out,
-            reason,
-            to,
-        } => get(&cli, id, out, reason.as_deref(), to.as_deref()),
-        Command::Annotate { id, note } => {
-            let vault = open(&cli, true)?;
-            let leaf = vault.annotate(id, note)?;
-            if cli.json {
-                print_json(&serde_json::json!({ "item": vault.item_id(id)?, "leaf_index": leaf }))?;
-            } else {
-                say!(
-                    "annotated {} (log entry {leaf})",
-                    short_id(&vault.item_id(id)?)
-                );
-            }
-            Ok(0)
-        }
-        Command::Verify { witnesses } => verify(&cli, witnesses),
-        Command::Log(cmd) => log(&cli, cmd),
-        Command::Export(args) => crate::cmd_package::export(&cli, args),
-        Command::VerifyBundle(args) => crate::cmd_package::verify_bundle(&cli, args),
-        Command::Disclose(args) => crate::cmd_package::disclose(&cli, args),
-        Command::Bag(cmd) => crate::cmd_bag::run(&cli, cmd),
-        Command::Verifier(cmd) => crate::cmd_web::run(&cli, cmd),
-        Command::Timestamp(args) => crate::cmd_timestamp::run(&cli, args),
-        Command::Witness(cmd) => crate::cmd_witness::run(&cli, cmd),
-        Command::Ots(cmd) => crate::cmd_ots::run(&cli, cmd),
-        Command::Search(args) => crate::cmd_chat::search(&cli, args),
-        Command::Similar(args) => crate::cmd_similar::similar(&cli, args),
-        Command::Duplicates(args) => crate::cmd_similar::duplicates(&cli, args),
-        Command::Demo { dir } => crate::demo::run(dir.as_deref()),
+impl AddArgs {
+    /// The expansion ratio for a chat export (`None`: unlimited).
+    pub fn chat_max_expansion(&self) -> Option<u64> {
+        self.max_expansion
+            .map_or(Some(guwah_package::zip::DEFAULT_MAX_EXPANSION), |m| m.0)
     }
 }
 
@@ -126,8 +68,8 @@ fn guess_context(dir: &Path, origin: Option<&str>) -> Vec<String> {
     words
 }
 
-fn init(cli: &Cli, origin: Option<&str>, allow_weak: bool) -> Result<u8, Failure> {
-    let dir = vault_dir(cli)?;
+pub fn init(ctx: &Ctx, origin: Option<&str>, allow_weak: bool) -> Outcome {
+    let dir = ctx.vault_dir()?;
     if dir.exists()
         && std::fs::read_dir(&dir)
             .map(|mut d| d.next().is_some())
@@ -135,12 +77,12 @@ fn init(cli: &Cli, origin: Option<&str>, allow_weak: bool) -> Result<u8, Failure
     {
         return Err(guwah_vault::VaultError::AlreadyExists(dir.display().to_string()).into());
     }
-    let p = passphrase::get(cli.passphrase_file.as_deref(), true)?;
+    let p = passphrase::get(ctx.passphrase_file.as_deref(), true)?;
     let context = guess_context(&dir, origin);
     let context: Vec<&str> = context.iter().map(String::as_str).collect();
     passphrase::check_new(&p, &context, allow_weak)?;
     let vault = Vault::init(&dir, &p, origin, KdfParams::DEFAULT)?;
-    if cli.json {
+    if ctx.json {
         print_json(
             &serde_json::json!({ "vault": dir, "origin": vault.origin(), "log_key": vault.log_vkey() }),
         )?;
@@ -150,20 +92,20 @@ fn init(cli: &Cli, origin: Option<&str>, allow_weak: bool) -> Result<u8, Failure
         say!("log key  {}", vault.log_vkey());
         say!("Keep the passphrase safe: without it the vault cannot be opened.");
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
-fn passwd(cli: &Cli, new_file: Option<&Path>, allow_weak: bool) -> Result<u8, Failure> {
-    let dir = vault_dir(cli)?;
+pub fn passwd(ctx: &Ctx, new_file: Option<&Path>, allow_weak: bool) -> Outcome {
+    let dir = ctx.vault_dir()?;
     Vault::open(&dir, None)?;
-    let old = passphrase::get(cli.passphrase_file.as_deref(), false)?;
+    let old = passphrase::get(ctx.passphrase_file.as_deref(), false)?;
     let vault = Vault::open(&dir, Some(&old))?;
     let new = passphrase::get_new(new_file)?;
     let context = guess_context(&dir, Some(vault.origin()));
     let context: Vec<&str> = context.iter().map(String::as_str).collect();
     passphrase::check_new(&new, &context, allow_weak)?;
     vault.change_passphrase(&old, &new, KdfParams::DEFAULT)?;
-    if cli.json {
+    if ctx.json {
         print_json(&serde_json::json!({ "vault": dir, "changed": true }))?;
     } else {
         say!("passphrase changed for {}", dir.display());
@@ -171,33 +113,33 @@ fn passwd(cli: &Cli, new_file: Option<&Path>, allow_weak: bool) -> Result<u8, Fa
             "The old passphrase no longer opens this vault's key file; copies of the old key file still open with it."
         );
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
-fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
-    if let Some(export) = &args.chat {
-        return crate::cmd_chat::add_chat(cli, args, export);
-    }
-    // (clap's `requires` does not hold beside the `paths`/`chat` conflict.)
-    if args.max_expansion.is_some() {
-        return Err(Failure {
-            code: 2,
-            message: "--max-expansion applies to a .zip chat export: use it with --chat".into(),
-        });
-    }
-    let vault = open(cli, true)?;
+pub fn add(ctx: &Ctx, args: &AddArgs) -> Outcome {
     let opts = AddOptions {
         note: args.note.clone(),
         tags: args.tags.clone(),
         source: args.source.clone(),
         captured_at: args.captured_at.clone(),
     };
+    if let Some(export) = &args.chat {
+        return crate::cmd_chat::add_chat(ctx, export, &opts, args.chat_max_expansion());
+    }
+    // (clap's `requires` does not hold beside the `paths`/`chat` conflict.)
+    if args.max_expansion.is_some() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--max-expansion applies to a .zip chat export: use it with --chat",
+        ));
+    }
+    let vault = ctx.open(true)?;
     let mut bar: Option<indicatif::ProgressBar> = None;
     let report = vault.add(&args.paths, &opts, &mut |p| match p {
         AddProgress::Planned { files, bytes } => {
             // Only worth a bar for large or many files.
             if bytes > 64 << 20 || files > 50 {
-                bar = Some(progress::bytes_bar(cli.quiet, bytes, "sealing"));
+                bar = Some(progress::bytes_bar(ctx.quiet, bytes, "sealing"));
             }
         }
         AddProgress::Bytes(n) => {
@@ -215,7 +157,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if cli.json {
+    if ctx.json {
         print_json(&report)?;
     } else {
         let mut out = String::new();
@@ -245,14 +187,14 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<u8, Failure> {
         );
         write_stdout(out.as_bytes())?;
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
-fn list(cli: &Cli) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
+pub fn list(ctx: &Ctx) -> Outcome {
+    let vault = ctx.open(true)?;
     let items = vault.list()?;
-    if cli.json {
-        return print_json(&items).map(|_| 0);
+    if ctx.json {
+        return print_json(&items).map(|_| Exit::Ok);
     }
     let mut out = String::new();
     outln!(
@@ -280,14 +222,14 @@ fn list(cli: &Cli) -> Result<u8, Failure> {
         );
     }
     write_stdout(out.as_bytes())?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
-fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
+pub fn show(ctx: &Ctx, id: &str) -> Outcome {
+    let vault = ctx.open(true)?;
     let d = vault.show(id)?;
-    if cli.json {
-        return crate::cmd_chat::show_json(&vault, &d).map(|_| 0);
+    if ctx.json {
+        return show_json(&vault, &d).map(|_| Exit::Ok);
     }
     let mut out = String::new();
     outln!(out, "item        {}", d.id);
@@ -326,6 +268,20 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
                 .replace('\n', ", ")
         );
     }
+    match vault.perceptual_hashes(&d.id)? {
+        Some(h) if h.kind == "image" && h.frames.len() == 1 => outln!(
+            out,
+            "perceptual  PDQ {} (quality {})",
+            h.frames[0].pdq,
+            h.frames[0].quality
+        ),
+        Some(h) => outln!(
+            out,
+            "perceptual  PDQ of {} sampled frame(s) (see --json)",
+            h.frames.len()
+        ),
+        None => {}
+    }
     outln!(out, "custody:");
     for c in &d.custody {
         let details: Vec<String> = c
@@ -349,22 +305,16 @@ fn show(cli: &Cli, id: &str) -> Result<u8, Failure> {
     }
     crate::cmd_chat::show_links(&vault, &d.id, &mut out)?;
     write_stdout(out.as_bytes())?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
-fn get(
-    cli: &Cli,
-    id: &str,
-    out: &Path,
-    reason: Option<&str>,
-    to: Option<&str>,
-) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
+pub fn get(ctx: &Ctx, id: &str, out: &Path, reason: Option<&str>, to: Option<&str>) -> Outcome {
+    let vault = ctx.open(true)?;
     let to_stdout = out == Path::new("-");
     let mut bar: Option<indicatif::ProgressBar> = None;
     let size = if to_stdout { 0 } else { vault.show(id)?.size };
     if size > 64 << 20 {
-        bar = Some(progress::bytes_bar(cli.quiet, size, "decrypting"));
+        bar = Some(progress::bytes_bar(ctx.quiet, size, "decrypting"));
     }
     let item = vault.get(id, (!to_stdout).then_some(out), reason, to, &mut |n| {
         if let Some(b) = &bar {
@@ -375,7 +325,7 @@ fn get(
         b.finish_and_clear();
     }
     let sha = guwah_core::record::hex32(&item.sha256);
-    if cli.json && !to_stdout {
+    if ctx.json && !to_stdout {
         print_json(&serde_json::json!({ "out": out, "size": item.size, "sha256": sha }))?;
     } else {
         let msg = format!(
@@ -393,16 +343,16 @@ fn get(
             say!("{msg}")
         }
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
-fn verify(cli: &Cli, witnesses: &crate::cmd_witness::WitnessPolicyArgs) -> Result<u8, Failure> {
-    let vault = open(cli, true)?;
+pub fn verify(ctx: &Ctx, witnesses: &crate::cmd_witness::WitnessPolicyArgs) -> Outcome {
+    let vault = ctx.open(true)?;
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut report = vault.verify(&mut |p| match p {
         VerifyProgress::Planned { bytes } => {
             if bytes > 64 << 20 {
-                bar = Some(progress::bytes_bar(cli.quiet, bytes, "re-hashing"));
+                bar = Some(progress::bytes_bar(ctx.quiet, bytes, "re-hashing"));
             }
         }
         VerifyProgress::Bytes(n) => {
@@ -415,7 +365,7 @@ fn verify(cli: &Cli, witnesses: &crate::cmd_witness::WitnessPolicyArgs) -> Resul
         b.finish_and_clear();
     }
     crate::cmd_witness::apply_verify_policy(&vault, witnesses, &mut report)?;
-    if cli.json {
+    if ctx.json {
         print_json(&serde_json::json!({ "ok": report.ok(), "report": report }))?;
     } else {
         for p in &report.problems {
@@ -437,67 +387,43 @@ fn verify(cli: &Cli, witnesses: &crate::cmd_witness::WitnessPolicyArgs) -> Resul
             say!("FAILED: {} problem(s) found", report.problems.len());
         }
     }
-    Ok(if report.ok() { 0 } else { 1 })
+    Ok(Exit::ok_or_broken(report.ok()))
 }
 
-fn log(cli: &Cli, cmd: &LogCommand) -> Result<u8, Failure> {
-    match cmd {
-        LogCommand::Witness(args) => return crate::cmd_witness::log_witness(cli, args),
-        LogCommand::Serve(args) => return crate::cmd_publish::serve(cli, args),
-        LogCommand::Monitor(args) => return crate::cmd_publish::monitor(cli, args),
-        _ => {}
+/// `guwah annotate ID --note TEXT`.
+pub fn annotate(ctx: &Ctx, id: &str, note: &str) -> Outcome {
+    let vault = ctx.open(true)?;
+    let leaf = vault.annotate(id, note)?;
+    if ctx.json {
+        print_json(&serde_json::json!({ "item": vault.item_id(id)?, "leaf_index": leaf }))?;
+    } else {
+        say!(
+            "annotated {} (log entry {leaf})",
+            short_id(&vault.item_id(id)?)
+        );
     }
-    let vault = open(cli, false)?;
-    match cmd {
-        LogCommand::Key => {
-            if cli.json {
-                print_json(
-                    &serde_json::json!({ "vkey": vault.log_vkey(), "origin": vault.origin() }),
-                )?;
-            } else {
-                say!("{}", vault.log_vkey());
-            }
+    Ok(Exit::Ok)
+}
+
+/// `guwah show --json`: the details, plus `"chat"` when the item has chat
+/// links and `"perceptual_hash"` (PDQ, hex, with its quality; one per
+/// sampled second of a video) when it has one — the value another holder
+/// needs for `guwah similar --pdq`.
+fn show_json(vault: &Vault, d: &ItemDetails) -> Result<(), Failure> {
+    let json = |e: serde_json::Error| Failure::new(Exit::Damaged, e.to_string());
+    let mut v = serde_json::to_value(d).map_err(json)?;
+    let links = vault.chat_links(&d.id)?;
+    let hashes = vault.perceptual_hashes(&d.id)?;
+    if let Some(o) = v.as_object_mut() {
+        if !links.is_empty() {
+            o.insert("chat".into(), serde_json::to_value(&links).map_err(json)?);
         }
-        LogCommand::Checkpoint { size } => write_stdout(&vault.checkpoint_note(*size)?)?,
-        LogCommand::Checkpoints => {
-            let sizes = vault.checkpoint_sizes()?;
-            if cli.json {
-                print_json(&sizes)?;
-            } else {
-                for s in sizes {
-                    say!("{s}");
-                }
-            }
-        }
-        LogCommand::Leaf { id } => write_stdout(&vault.leaf_bytes(id)?)?,
-        LogCommand::Proof { id } => {
-            let proof = vault.inclusion_proof(id)?;
-            if cli.json {
-                print_json(&proof)?;
-            } else {
-                say!("leaf_index {}", proof.leaf_index);
-                say!("tree_size {}", proof.tree_size);
-                say!("leaf_hash {}", proof.leaf_hash);
-                for h in &proof.hashes {
-                    say!("hash {h}");
-                }
-            }
-        }
-        LogCommand::Witness(_) | LogCommand::Serve(_) | LogCommand::Monitor(_) => {
-            unreachable!("handled above")
-        }
-        LogCommand::Consistency { from } => {
-            let proof = vault.consistency_proof(*from)?;
-            if cli.json {
-                print_json(&proof)?;
-            } else {
-                say!("old_size {}", proof.old_size);
-                say!("new_size {}", proof.new_size);
-                for h in &proof.hashes {
-                    say!("hash {h}");
-                }
-            }
+        if let Some(h) = hashes {
+            o.insert(
+                "perceptual_hash".into(),
+                serde_json::to_value(&h).map_err(json)?,
+            );
         }
     }
-    Ok(0)
+    print_json(&v)
 }

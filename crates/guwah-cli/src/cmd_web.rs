@@ -11,8 +11,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use crate::Failure;
-use crate::cli::Cli;
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, say};
 
 /// `guwah verifier` subcommands.
 #[derive(Debug, Subcommand)]
@@ -36,34 +35,35 @@ the check runs entirely in the browser, offline."
 }
 
 /// Run a `guwah verifier` subcommand.
-pub fn run(cli: &Cli, cmd: &VerifierCommand) -> Result<u8, Failure> {
+pub fn run(ctx: &Ctx, cmd: &VerifierCommand) -> Outcome {
     match cmd {
         VerifierCommand::Write { out } => {
             let html = guwah_web::verify_html();
-            std::fs::write(out, html).map_err(|e| Failure {
-                code: 3,
-                message: format!("cannot write {}: {e}", out.display()),
+            write_atomically(out, html.as_bytes()).map_err(|e| {
+                Failure::new(
+                    Exit::BadInput,
+                    format!("cannot write {}: {e}", crate::term::path(out)),
+                )
             })?;
-            if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "written": out.display().to_string(), "bytes": html.len() })
-                );
+            if ctx.json {
+                print_json(
+                    &serde_json::json!({ "written": out.display().to_string(), "bytes": html.len() }),
+                )?;
             } else {
-                println!("wrote {} ({} bytes)", out.display(), html.len());
+                say!("wrote {} ({} bytes)", out.display(), html.len());
             }
-            Ok(0)
+            Ok(Exit::Ok)
         }
         VerifierCommand::Serve { addr } => {
             let listener = TcpListener::bind(addr).map_err(|e| Failure {
-                code: 3,
+                exit: Exit::BadInput,
                 message: format!("cannot listen on {addr}: {e}"),
             })?;
             let local = listener.local_addr().map_err(|e| Failure {
-                code: 5,
+                exit: Exit::Damaged,
                 message: format!("listening socket: {e}"),
             })?;
-            if cli.json {
+            if ctx.json {
                 println!(
                     "{}",
                     serde_json::json!({ "url": format!("http://{local}/") })
@@ -78,10 +78,31 @@ pub fn run(cli: &Cli, cmd: &VerifierCommand) -> Result<u8, Failure> {
                 guwah_server::Limits::default(),
             )
             .map_err(|e| Failure {
-                code: 5,
+                exit: Exit::Damaged,
                 message: format!("serving on {local}: {e}"),
             })?;
-            Ok(0)
+            Ok(Exit::Ok)
         }
     }
+}
+
+/// Write, fsync, rename: a crash leaves the old page or the new one, never
+/// half of one.
+fn write_atomically(out: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    // A page to hand out, not a secret (the temporary file starts at 0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(out).map_err(|e| e.error)?;
+    Ok(())
 }

@@ -15,9 +15,7 @@ use guwah_core::witness::{self as proto, MAX_RESPONSE_SIZE};
 use guwah_vault::witness_store::WitnessStore;
 use guwah_vault::{Vault, VerifyReport};
 
-use crate::Failure;
-use crate::cli::Cli;
-use crate::commands::{open, print_json, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
 use crate::http::HttpClient;
 
 /// `guwah witness` subcommands.
@@ -108,7 +106,7 @@ impl WitnessPolicyArgs {
             return match self.min_witnesses {
                 None | Some(0) => Ok(None),
                 Some(_) => Err(Failure {
-                    code: 2,
+                    exit: Exit::Usage,
                     message: "--min-witnesses needs the witnesses' keys: pass --witness VKEY"
                         .into(),
                 }),
@@ -118,7 +116,7 @@ impl WitnessPolicyArgs {
         for w in &self.witness {
             keys.push(
                 CosignatureVerifier::from_vkey(w.trim()).map_err(|e| Failure {
-                    code: 3,
+                    exit: Exit::BadInput,
                     message: format!(
                         "--witness {w:?}: not a witness cosignature key (type 0x04): {e}"
                     ),
@@ -143,20 +141,20 @@ pub fn apply_verify_policy(
 }
 
 /// Run `guwah witness ...`.
-pub fn run(cli: &Cli, cmd: &WitnessCommand) -> Result<u8, Failure> {
+pub fn run(ctx: &Ctx, cmd: &WitnessCommand) -> Outcome {
     match cmd {
         WitnessCommand::Init { dir, name } => {
             let vkey = WitnessStore::init(dir, name)?;
-            if cli.json {
+            if ctx.json {
                 print_json(&serde_json::json!({ "vkey": vkey, "dir": dir }))?;
             } else {
                 write_stdout(format!("{vkey}\n").as_bytes())?;
             }
-            Ok(0)
+            Ok(Exit::Ok)
         }
         WitnessCommand::AddLog { dir, vkey, origin } => {
             let origin = WitnessStore::add_log(dir, vkey, origin.as_deref())?;
-            if cli.json {
+            if ctx.json {
                 print_json(&serde_json::json!({ "origin": origin }))?;
             } else {
                 write_stdout(
@@ -166,26 +164,26 @@ pub fn run(cli: &Cli, cmd: &WitnessCommand) -> Result<u8, Failure> {
                     .as_bytes(),
                 )?;
             }
-            Ok(0)
+            Ok(Exit::Ok)
         }
         WitnessCommand::Key { dir } => {
             // The key file only, not the lock: the key is public.
             let vkey = WitnessStore::public_key(dir)?;
             write_stdout(format!("{vkey}\n").as_bytes())?;
-            Ok(0)
+            Ok(Exit::Ok)
         }
         WitnessCommand::Serve { addr, dir, threads } => serve(addr, dir, *threads),
     }
 }
 
-fn serve(addr: &str, dir: &std::path::Path, threads: Option<usize>) -> Result<u8, Failure> {
+fn serve(addr: &str, dir: &std::path::Path, threads: Option<usize>) -> Outcome {
     let store = Arc::new(WitnessStore::open(dir)?);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| Failure {
-        code: 3,
+        exit: Exit::BadInput,
         message: format!("--addr {addr}: {e}"),
     })?;
     let local = listener.local_addr().map_err(|e| Failure {
-        code: 5,
+        exit: Exit::Damaged,
         message: format!("listening socket: {e}"),
     })?;
     let line = format!(
@@ -204,30 +202,30 @@ fn serve(addr: &str, dir: &std::path::Path, threads: Option<usize>) -> Result<u8
     };
     guwah_server::run(listener, guwah_server::witness::router(store), limits).map_err(|e| {
         Failure {
-            code: 5,
+            exit: Exit::Damaged,
             message: format!("serving on {addr}: {e}"),
         }
     })?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// Run `guwah log witness`.
-pub fn log_witness(cli: &Cli, args: &LogWitnessArgs) -> Result<u8, Failure> {
-    let vault = open(cli, false)?;
+pub fn log_witness(ctx: &Ctx, args: &LogWitnessArgs) -> Outcome {
+    let vault = ctx.open(false)?;
     if let Some(add) = &args.add {
         let [name, url, vkey] = add.as_slice() else {
             return Err(Failure {
-                code: 2,
+                exit: Exit::Usage,
                 message: "--add takes NAME URL VKEY".into(),
             });
         };
         vault.add_witness(name, url, vkey)?;
         write_stdout(format!("witness {name} added ({url})\n").as_bytes())?;
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     if args.list {
         let w = vault.witnesses()?;
-        if cli.json {
+        if ctx.json {
             print_json(&w)?;
         } else {
             for c in w {
@@ -240,13 +238,13 @@ pub fn log_witness(cli: &Cli, args: &LogWitnessArgs) -> Result<u8, Failure> {
                 )?;
             }
         }
-        return Ok(0);
+        return Ok(Exit::Ok);
     }
     let timeout = Duration::from_secs(args.timeout.clamp(1, 600));
     let transport = witness_transport(timeout);
     let outcomes = vault.witness_checkpoint(&transport)?;
     let all_ok = outcomes.iter().all(|o| o.ok);
-    if cli.json {
+    if ctx.json {
         print_json(&serde_json::json!({ "ok": all_ok, "witnesses": outcomes }))?;
     } else {
         for o in &outcomes {
@@ -269,7 +267,7 @@ pub fn log_witness(cli: &Cli, args: &LogWitnessArgs) -> Result<u8, Failure> {
             .as_bytes(),
         )?;
     }
-    Ok(if all_ok { 0 } else { 1 })
+    Ok(Exit::ok_or_broken(all_ok))
 }
 
 /// The HTTP transport to witnesses: POST with timeouts, no redirects and a

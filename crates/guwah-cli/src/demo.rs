@@ -16,7 +16,7 @@ use guwah_core::merkle::{leaf_hash, verify_inclusion};
 use guwah_core::note::{NoteVerifier, Verifier};
 use guwah_vault::{AddOptions, KdfParams, Vault, short_id};
 
-use crate::Failure;
+use crate::context::{Exit, Failure, Outcome};
 
 /// The sample evidence, embedded so the demo runs from any folder.
 const SAMPLES: &[(&str, &[u8])] = &[
@@ -45,7 +45,7 @@ fn step(n: u32, what: &str) {
 }
 
 /// Run the demo in `dir` (or a new temporary folder).
-pub fn run(dir: Option<&Path>) -> Result<u8, Failure> {
+pub fn run(dir: Option<&Path>) -> Outcome {
     let base = match dir {
         Some(d) => {
             fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
@@ -61,7 +61,7 @@ pub fn run(dir: Option<&Path>) -> Result<u8, Failure> {
     let vault_dir = base.join("vault");
     if vault_dir.exists() {
         return Err(Failure {
-            code: 3,
+            exit: Exit::BadInput,
             message: format!(
                 "{}: already exists; give --dir a new folder",
                 vault_dir.display()
@@ -267,11 +267,7 @@ pub fn run(dir: Option<&Path>) -> Result<u8, Failure> {
         "    guwah list; guwah verify; guwah log checkpoint; guwah log proof {} --json",
         short_id(&first.id)
     );
-    Ok(if r.ok() && !r2.ok() && ok && same {
-        0
-    } else {
-        1
-    })
+    Ok(Exit::ok_or_broken(r.ok() && !r2.ok() && ok && same))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {

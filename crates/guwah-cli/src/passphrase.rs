@@ -15,7 +15,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::Failure;
+use crate::exit::{Exit, Failure};
 
 /// The longest passphrase line read from a file (64 KiB): a passphrase is a
 /// line of text, and a file without a line break (`/dev/zero`, a video) must
@@ -29,7 +29,7 @@ const MIN_SCORE: u8 = 3;
 
 fn fail(message: impl Into<String>) -> Failure {
     Failure {
-        code: 4,
+        exit: Exit::Passphrase,
         message: message.into(),
     }
 }
@@ -133,7 +133,10 @@ fn read_first_line(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
 /// words an attacker would try first (the vault's name, its origin).
 /// Exit code 3: the passphrase is bad input, not a wrong one.
 pub fn check_new(p: &[u8], context: &[&str], allow_weak: bool) -> Result<(), Failure> {
-    let bad = |message: String| Failure { code: 3, message };
+    let bad = |message: String| Failure {
+        exit: Exit::BadInput,
+        message,
+    };
     if p.contains(&b'\n') || p.contains(&b'\r') {
         return Err(bad(
             "the new passphrase holds a line break: it could never be read from a passphrase file, which uses the first line only".into(),
@@ -193,7 +196,7 @@ mod tests {
     fn weak_passphrases_are_refused() {
         for weak in ["a", "password", "guwah2024", "letmein1", "qwertyuiop"] {
             let e = check_new(weak.as_bytes(), &[], false).unwrap_err();
-            assert_eq!(e.code, 3);
+            assert_eq!(e.exit, Exit::BadInput);
             assert!(
                 e.message.contains("too easy to guess"),
                 "{weak}: {}",

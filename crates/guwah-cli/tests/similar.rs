@@ -162,3 +162,64 @@ fn unknown_and_ambiguous_ids_fail_cleanly() {
     let o = v.ok(&["duplicates"]);
     assert!(o.contains("no near-duplicates"), "{o}");
 }
+
+#[test]
+fn another_holder_finds_a_shared_picture_by_its_hash_alone() {
+    let photo = fixture("bridge-mods/aaa-orig.jpg");
+    let bytes = std::fs::read(&photo).unwrap();
+    let img = image::open(&photo).expect("fixture photo").to_rgb8();
+    let mut reencoded = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut reencoded, 60)
+        .encode_image(&img)
+        .unwrap();
+
+    // One organisation holds the original; `show --json` gives its hash.
+    let ours = TestVault::init();
+    let original = ours.file("original.jpg", &bytes);
+    let (id, _) = ours.add(&[&original]).remove(0);
+    let shown: Value = serde_json::from_str(&ours.ok(&["--json", "show", &id])).unwrap();
+    let frame = &shown["perceptual_hash"]["frames"][0];
+    assert_eq!(shown["perceptual_hash"]["kind"], "image", "{shown}");
+    let hex = frame["pdq"].as_str().unwrap().to_owned();
+    assert_eq!(hex.len(), 64);
+    assert!(frame["quality"].as_u64().unwrap() >= 50, "{frame}");
+    assert!(ours.ok(&["show", &id]).contains(&format!("PDQ {hex}")));
+
+    // `list --json` carries what `sha256sum` prints for the file.
+    let listed = ours.list();
+    let sum = std::process::Command::new("sha256sum")
+        .arg(&photo)
+        .output()
+        .expect("sha256sum (coreutils)");
+    let want = String::from_utf8(sum.stdout).unwrap();
+    let want = want.split_whitespace().next().unwrap();
+    assert_eq!(listed[0]["sha256"], want);
+
+    // Another holds a re-encoded copy and a text file; it gets only the hash.
+    let theirs = TestVault::init();
+    let copy = theirs.file("copy.jpg", &reencoded);
+    let notes = theirs.file("notes.txt", b"not a picture\n");
+    let added = theirs.add(&[&copy, &notes]);
+    let found: Value =
+        serde_json::from_str(&theirs.ok(&["--json", "similar", "--pdq", &hex])).unwrap();
+    assert_eq!(found["pdq"], hex.as_str());
+    assert!(found.get("id").is_none(), "{found}");
+    let matches = found["matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 1, "{found}");
+    assert_eq!(matches[0]["id"], added[0].0.as_str());
+    assert!(matches[0]["distance"].as_u64().unwrap() <= 31);
+
+    // A hash far from everything finds nothing; a malformed one is a usage error.
+    let far: String = hex
+        .chars()
+        .map(|c| {
+            let n = c.to_digit(16).unwrap();
+            char::from_digit(15 - n, 16).unwrap()
+        })
+        .collect();
+    let none = theirs.ok(&["similar", "--pdq", &far]);
+    assert!(none.contains("no item within 31 bits of PDQ"), "{none}");
+    let bad = theirs.run(&["similar", "--pdq", "abc"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("is not a PDQ hash"), "{}", text(&bad));
+}

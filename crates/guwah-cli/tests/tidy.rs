@@ -312,3 +312,101 @@ fn every_metadata_field_in_the_docs_is_written_by_the_code() {
         "docs/metadata.md lists fields guwah-media never writes: {unknown:?}"
     );
 }
+
+/// The `crate::module` names a source file refers to (in `use` lines and paths).
+fn crate_refs(source: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut refs = BTreeSet::new();
+    let mut note = |word: &str| {
+        let name: String = word
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if modules.contains(&name) {
+            refs.insert(name);
+        }
+    };
+    for (i, _) in source.match_indices("crate::") {
+        let rest = &source[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `use crate::{a, b::c, d};`: each top-level name of the group.
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for part in group.split(',') {
+                note(part.trim());
+            }
+        } else {
+            note(rest);
+        }
+    }
+    refs
+}
+
+#[test]
+fn the_cli_modules_form_a_tree_not_a_circle() {
+    let src = root().join("crates/guwah-cli/src");
+    let modules: BTreeSet<String> = modules("guwah-cli")
+        .iter()
+        .map(|m| m.rsplit('/').next().unwrap().to_string())
+        .collect();
+    let mut graph = std::collections::BTreeMap::new();
+    for m in &modules {
+        let text = fs::read_to_string(src.join(format!("{m}.rs"))).unwrap();
+        let mut refs = crate_refs(&text, &modules);
+        refs.remove(m);
+        graph.insert(m.clone(), refs);
+    }
+    // Only `main` dispatches on the syntax; commands see `context`.
+    let into_cli: Vec<&String> = graph
+        .iter()
+        .filter(|(m, r)| *m != "main" && r.contains("cli"))
+        .map(|(m, _)| m)
+        .collect();
+    assert!(
+        into_cli.is_empty(),
+        "these modules import the command-line syntax (cli.rs) instead of context.rs: {into_cli:?}"
+    );
+    // No circle: repeatedly remove modules that import nothing left.
+    let mut left = graph.clone();
+    loop {
+        let leaves: Vec<String> = left
+            .iter()
+            .filter(|(_, r)| r.iter().all(|x| !left.contains_key(x)))
+            .map(|(m, _)| m.clone())
+            .collect();
+        if leaves.is_empty() {
+            break;
+        }
+        for l in leaves {
+            left.remove(&l);
+        }
+    }
+    assert!(
+        left.is_empty(),
+        "the CLI's modules import each other in a circle: {left:?}"
+    );
+}
+
+#[test]
+fn commands_exit_through_the_exit_enum() {
+    let src = root().join("crates/guwah-cli/src");
+    let mut numeric = Vec::new();
+    for e in fs::read_dir(&src).unwrap().flatten() {
+        let p = e.path();
+        let text = fs::read_to_string(&p).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim();
+            let literal = [
+                "Ok(0)", "Ok(1)", "Ok(2)", "Ok(3)", "Ok(5)", "Ok(7)", "code: ",
+            ]
+            .iter()
+            .any(|pat| l.contains(pat));
+            if literal && !l.starts_with("//") && !l.contains("Ok(0) =>") {
+                numeric.push(format!("{}:{}: {l}", p.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        numeric.is_empty(),
+        "numeric exit codes outside context.rs's Exit:\n{}",
+        numeric.join("\n")
+    );
+}
