@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use clap::Args;
-use guwah_vault::{AddOptions, AddProgress, AddStatus, Vault, short_id};
+use guwah_vault::{AddOptions, AddStatus, Vault, short_id};
 
 use crate::context::{Ctx, Exit, Failure, Outcome, print_json, write_stdout};
 use crate::progress;
@@ -40,28 +40,9 @@ pub fn add_chat(
     max_expansion: Option<u64>,
 ) -> Outcome {
     let vault = ctx.open(true)?;
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = vault.add_chat_with(export, opts, max_expansion, &mut |p| match p {
-        AddProgress::Planned { bytes, .. } => {
-            if bytes > 64 << 20 {
-                bar = Some(progress::bytes_bar(ctx.quiet, bytes, "sealing"));
-            }
-        }
-        AddProgress::Bytes(n) => {
-            if let Some(b) = &bar {
-                b.inc(n)
-            }
-        }
-        AddProgress::File(_) => {}
-        AddProgress::Sealing => {
-            if let Some(b) = &bar {
-                b.set_message("committing")
-            }
-        }
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let mut bar = progress::AddBar::new(ctx.quiet, None);
+    let report = vault.add_chat_with(export, opts, max_expansion, &mut |p| bar.update(p))?;
+    bar.finish();
     if let Some(why) = &report.opaque {
         eprintln!(
             "{}",

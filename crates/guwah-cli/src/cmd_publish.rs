@@ -10,7 +10,6 @@
 //! limit per object), keeps the last verified checkpoint in a state file, and prints.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ use guwah_core::checkpoint::{Checkpoint, open_checkpoint};
 use guwah_core::monitor::{self, Checked, Fetch, Object, Problem};
 use guwah_core::note::Verifier;
 
-use crate::context::{Ctx, Exit, Failure, Outcome, write_stdout};
+use crate::context::{Ctx, Exit, Failure, Outcome, replace_file, write_stdout};
 use crate::http::{HttpClient, HttpError};
 
 /// `guwah log serve` arguments.
@@ -220,18 +219,7 @@ fn save_state(path: &Path, note: &[u8]) -> Result<(), Failure> {
         exit: Exit::Damaged,
         message: format!("state {}: {e}", path.display()),
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
-    tmp.write_all(note).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    replace_file(path, note, 0o600).map_err(fail)
 }
 
 /// Run `guwah log monitor`.

@@ -51,15 +51,17 @@ fn label(filename: &Option<String>, media_type: &str) -> String {
 /// `guwah similar ID`.
 pub fn similar(ctx: &Ctx, args: &SimilarArgs) -> Outcome {
     let vault = ctx.open(true)?;
-    let report = match (&args.id, &args.pdq) {
-        (Some(id), _) => vault.similar(id, args.max_distance)?,
-        (None, Some(h)) => vault.similar_to_hash(h, args.max_distance)?,
+    let (report, query) = match (&args.id, &args.pdq) {
+        (Some(id), _) => {
+            let report = vault.similar(id, args.max_distance)?;
+            let query = short_id(report.id.as_deref().unwrap_or(id)).to_string();
+            (report, query)
+        }
+        (None, Some(h)) => (
+            vault.similar_to_hash(h, args.max_distance)?,
+            format!("PDQ {h}"),
+        ),
         (None, None) => unreachable!("clap requires ID or --pdq"),
-    };
-    let query = match (&report.id, &report.pdq) {
-        (Some(id), _) => short_id(id).to_string(),
-        (None, Some(h)) => format!("PDQ {h}"),
-        (None, None) => String::new(),
     };
     if ctx.json {
         print_json(&report)?;

@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use guwah_vault::{
-    AddOptions, AddProgress, AddStatus, ItemDetails, KdfParams, Vault, VerifyProgress, short_id,
-};
+use guwah_vault::{AddOptions, AddStatus, ItemDetails, KdfParams, Vault, VerifyProgress, short_id};
 
 use crate::args::{MaxExpansion, parse_max_expansion};
 use crate::context::{Ctx, Exit, Failure, Outcome, print_json, say, write_stdout};
@@ -134,29 +132,10 @@ pub fn add(ctx: &Ctx, args: &AddArgs) -> Outcome {
         ));
     }
     let vault = ctx.open(true)?;
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = vault.add(&args.paths, &opts, &mut |p| match p {
-        AddProgress::Planned { files, bytes } => {
-            // Only worth a bar for large or many files.
-            if bytes > 64 << 20 || files > 50 {
-                bar = Some(progress::bytes_bar(ctx.quiet, bytes, "sealing"));
-            }
-        }
-        AddProgress::Bytes(n) => {
-            if let Some(b) = &bar {
-                b.inc(n)
-            }
-        }
-        AddProgress::File(_) => {}
-        AddProgress::Sealing => {
-            if let Some(b) = &bar {
-                b.set_message("committing")
-            }
-        }
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    // Only worth a bar for large or many files.
+    let mut bar = progress::AddBar::new(ctx.quiet, Some(50));
+    let report = vault.add(&args.paths, &opts, &mut |p| bar.update(p))?;
+    bar.finish();
     if ctx.json {
         print_json(&report)?;
     } else {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use crate::context::{Ctx, Exit, Failure, Outcome, print_json, say};
+use crate::context::{Ctx, Exit, Failure, Outcome, print_json, replace_file, say};
 
 /// `guwah verifier` subcommands.
 #[derive(Debug, Subcommand)]
@@ -39,7 +39,8 @@ pub fn run(ctx: &Ctx, cmd: &VerifierCommand) -> Outcome {
     match cmd {
         VerifierCommand::Write { out } => {
             let html = guwah_web::verify_html();
-            write_atomically(out, html.as_bytes()).map_err(|e| {
+            // A page to hand out, not a secret.
+            replace_file(out, html.as_bytes(), 0o644).map_err(|e| {
                 Failure::new(
                     Exit::BadInput,
                     format!("cannot write {}: {e}", crate::term::path(out)),
@@ -84,25 +85,4 @@ pub fn run(ctx: &Ctx, cmd: &VerifierCommand) -> Outcome {
             Ok(Exit::Ok)
         }
     }
-}
-
-/// Write, fsync, rename: a crash leaves the old page or the new one, never
-/// half of one.
-fn write_atomically(out: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    // A page to hand out, not a secret (the temporary file starts at 0600).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(out).map_err(|e| e.error)?;
-    Ok(())
 }

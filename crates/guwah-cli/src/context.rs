@@ -4,7 +4,7 @@
 //! each command's argument types without an import circle.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use guwah_vault::Vault;
 use serde::Serialize;
@@ -70,6 +70,30 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => Err(Failure::new(Exit::Damaged, format!("standard output: {e}"))),
     }
+}
+
+/// Replace `path` with `bytes` durably: temporary file beside it, `mode`,
+/// fsync, rename, fsync of the folder. A crash leaves the old file or the
+/// new one, never half of one.
+pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// `println!` that survives a closed pipe, for one line of text: control

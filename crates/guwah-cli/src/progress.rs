@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 
+use guwah_vault::AddProgress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A byte-count progress bar, hidden when not wanted.
@@ -30,6 +31,54 @@ pub fn bytes_counter(quiet: bool, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_owned());
     bar
+}
+
+/// The bar of an `add`: drawn only once the plan shows work worth one (more
+/// than 64 MiB, or more than `min_files` files when given).
+pub struct AddBar {
+    quiet: bool,
+    min_files: Option<u64>,
+    bar: Option<ProgressBar>,
+}
+
+impl AddBar {
+    /// No bar yet; `update` decides on `Planned`.
+    pub fn new(quiet: bool, min_files: Option<u64>) -> AddBar {
+        AddBar {
+            quiet,
+            min_files,
+            bar: None,
+        }
+    }
+
+    /// Follow one step of the add.
+    pub fn update(&mut self, p: AddProgress) {
+        match p {
+            AddProgress::Planned { files, bytes } => {
+                if bytes > 64 << 20 || self.min_files.is_some_and(|m| files > m) {
+                    self.bar = Some(bytes_bar(self.quiet, bytes, "sealing"));
+                }
+            }
+            AddProgress::Bytes(n) => {
+                if let Some(b) = &self.bar {
+                    b.inc(n)
+                }
+            }
+            AddProgress::File(_) => {}
+            AddProgress::Sealing => {
+                if let Some(b) = &self.bar {
+                    b.set_message("committing")
+                }
+            }
+        }
+    }
+
+    /// Clear the bar once the add is done.
+    pub fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 fn target(quiet: bool) -> ProgressDrawTarget {
