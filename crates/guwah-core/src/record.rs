@@ -33,6 +33,8 @@ use crate::merkle::{Hash, leaf_hash};
 pub const ITEM_V1: &str = "guwah/item/v1";
 /// First line of a custody-event record, version 1.
 pub const EVENT_V1: &str = "guwah/event/v1";
+/// First line of an audit record, version 1.
+pub const AUDIT_V1: &str = "guwah/audit/v1";
 /// Records must fit a C2SP entry bundle entry.
 pub const MAX_RECORD_LEN: usize = 65_535;
 /// At most this many committed fields per record.
@@ -125,16 +127,20 @@ pub enum Action {
     Transferred,
     /// A withheld metadata field was disclosed.
     Disclosed,
+    /// The item was received from someone else: uploaded to a server by an
+    /// account, or pushed from another vault's log.
+    Received,
 }
 
 impl Action {
     /// All actions, in their canonical spelling.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Exported,
         Action::Annotated,
         Action::Derived,
         Action::Transferred,
         Action::Disclosed,
+        Action::Received,
     ];
 
     /// The canonical spelling.
@@ -145,6 +151,7 @@ impl Action {
             Action::Derived => "derived",
             Action::Transferred => "transferred",
             Action::Disclosed => "disclosed",
+            Action::Received => "received",
         }
     }
 
@@ -152,6 +159,75 @@ impl Action {
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == s)
     }
+}
+
+/// What an audit record records: something done to the vault's accounts or
+/// through them, not to one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// An account signed in.
+    Login,
+    /// A sign-in was refused (wrong password, second factor, disabled).
+    LoginFailed,
+    /// An account was made.
+    AccountAdded,
+    /// An account's role changed.
+    RoleChanged,
+    /// An account was disabled: its sessions and tokens end.
+    AccountDisabled,
+    /// An account's password or second factor changed.
+    CredentialsChanged,
+    /// An API token was issued.
+    TokenIssued,
+}
+
+impl AuditAction {
+    /// All audit actions.
+    pub const ALL: [AuditAction; 7] = [
+        AuditAction::Login,
+        AuditAction::LoginFailed,
+        AuditAction::AccountAdded,
+        AuditAction::RoleChanged,
+        AuditAction::AccountDisabled,
+        AuditAction::CredentialsChanged,
+        AuditAction::TokenIssued,
+    ];
+
+    /// The canonical spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Login => "login",
+            AuditAction::LoginFailed => "login-failed",
+            AuditAction::AccountAdded => "account-added",
+            AuditAction::RoleChanged => "role-changed",
+            AuditAction::AccountDisabled => "account-disabled",
+            AuditAction::CredentialsChanged => "credentials-changed",
+            AuditAction::TokenIssued => "token-issued",
+        }
+    }
+
+    /// Parse the canonical spelling.
+    pub fn parse(s: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// An audit event: a sign-in, an account change, a token issued. A leaf
+/// of the log like any other, so the audit trail is as tamper-evident as
+/// the evidence and never expires. Who and from where are committed
+/// fields (`account`, `address`, ...), private like all metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// What happened.
+    pub action: AuditAction,
+    /// When, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    /// The key that sealed it (the vault's collector key on a server).
+    pub actor: [u8; 32],
+    /// Committed details, sorted by name.
+    pub fields: Vec<FieldCommitment>,
+    /// The actor's signature over the record body.
+    pub signature: [u8; 64],
 }
 
 /// A custody event about an item: also a leaf of the log, so an item's
@@ -181,6 +257,8 @@ pub enum Record {
     Item(ItemRecord),
     /// A custody event.
     Event(EventRecord),
+    /// An audit event.
+    Audit(AuditRecord),
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -362,12 +440,36 @@ impl EventRecord {
     }
 }
 
+impl AuditRecord {
+    /// The bytes the signature covers: every line but the last.
+    pub fn body(&self) -> String {
+        let mut s = format!(
+            "{AUDIT_V1}\naction {}\nat {}\nactor {}\n",
+            self.action.as_str(),
+            self.at,
+            B64.encode(self.actor)
+        );
+        push_fields(&mut s, &self.fields);
+        s
+    }
+
+    /// Check every value, then sign with the actor's key.
+    pub fn sign(&mut self, key: &SigningKey) -> Result<(), RecordError> {
+        self.actor = key.verifying_key().to_bytes();
+        check_time("at", &self.at)?;
+        check_fields(&self.fields)?;
+        self.signature = key.sign(self.body().as_bytes()).to_bytes();
+        Ok(())
+    }
+}
+
 impl Record {
     /// The exact leaf bytes.
     pub fn encode(&self) -> Vec<u8> {
         let (body, sig) = match self {
             Record::Item(r) => (r.body(), &r.signature),
             Record::Event(r) => (r.body(), &r.signature),
+            Record::Audit(r) => (r.body(), &r.signature),
         };
         format!("{body}signature {}\n", B64.encode(sig)).into_bytes()
     }
@@ -382,6 +484,7 @@ impl Record {
         match self {
             Record::Item(r) => &r.fields,
             Record::Event(r) => &r.fields,
+            Record::Audit(r) => &r.fields,
         }
     }
 
@@ -390,6 +493,7 @@ impl Record {
         let (body, key, sig, role) = match self {
             Record::Item(r) => (r.body(), r.collector, r.signature, "collector"),
             Record::Event(r) => (r.body(), r.actor, r.signature, "actor"),
+            Record::Audit(r) => (r.body(), r.actor, r.signature, "actor"),
         };
         let key = VerifyingKey::from_bytes(&key).map_err(|_| RecordError::BadSignature { role })?;
         key.verify_strict(body.as_bytes(), &Signature::from_bytes(&sig))
@@ -420,6 +524,7 @@ impl Record {
         let record = match lines.next_line()? {
             (_, ITEM_V1) => Record::Item(parse_item(&mut lines)?),
             (_, EVENT_V1) => Record::Event(parse_event(&mut lines)?),
+            (_, AUDIT_V1) => Record::Audit(parse_audit(&mut lines)?),
             (n, other) => return Err(malformed(n, format!("unknown record type {other:?}"))),
         };
         if let Some((n, _)) = lines.iter.next() {
@@ -556,6 +661,25 @@ fn parse_event(lines: &mut Lines<'_>) -> Result<EventRecord, RecordError> {
     })
 }
 
+fn parse_audit(lines: &mut Lines<'_>) -> Result<AuditRecord, RecordError> {
+    let (n, action) = lines.value("action")?;
+    let action = AuditAction::parse(action)
+        .ok_or_else(|| malformed(n, format!("unknown audit action {action:?}")))?;
+    let (_, at) = lines.value("at")?;
+    check_time("at", at)?;
+    let (n, actor) = lines.value("actor")?;
+    let actor = b64_array(n, actor)?;
+    let fields = lines.fields()?;
+    let signature = lines.signature()?;
+    Ok(AuditRecord {
+        action,
+        at: at.to_owned(),
+        actor,
+        fields,
+        signature,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,6 +737,35 @@ mod tests {
         let back = Record::parse(&rec.encode()).unwrap();
         assert_eq!(back, rec);
         back.verify_signature().unwrap();
+    }
+
+    #[test]
+    fn audit_round_trips_and_verifies() {
+        let mut rec = AuditRecord {
+            action: AuditAction::LoginFailed,
+            at: "2026-12-02T21:00:00Z".into(),
+            actor: [0; 32],
+            fields: vec![FieldCommitment {
+                name: "account".into(),
+                commitment: commit_field("account", &[5; 32], b"amina"),
+            }],
+            signature: [0; 64],
+        };
+        rec.sign(&key()).unwrap();
+        let rec = Record::Audit(rec);
+        let bytes = rec.encode();
+        assert!(bytes.starts_with(b"guwah/audit/v1\naction login-failed\nat "));
+        let back = Record::parse(&bytes).unwrap();
+        assert_eq!(back, rec);
+        back.verify_signature().unwrap();
+        let other = String::from_utf8(bytes)
+            .unwrap()
+            .replace("login-failed", "logout");
+        assert!(Record::parse(other.as_bytes()).is_err());
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(Action::parse("received"), Some(Action::Received));
     }
 
     #[test]

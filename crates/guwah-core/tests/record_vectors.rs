@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use ed25519_dalek::SigningKey;
 use guwah_core::merkle::leaf_hash;
 use guwah_core::record::{
-    Action, EventRecord, FieldCommitment, ItemRecord, Record, commit_field, hex32,
+    Action, AuditAction, AuditRecord, EventRecord, FieldCommitment, ItemRecord, Record,
+    commit_field, hex32,
 };
 
 fn vectors_dir() -> PathBuf {
@@ -86,4 +87,24 @@ fn item_and_event_vectors() {
         hex32(&commit_field("note", &[0; 32], b"hello")),
     );
     check("record-hashes-v1.txt", summary.as_bytes());
+}
+
+#[test]
+fn audit_vector() {
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let mut audit = AuditRecord {
+        action: AuditAction::Login,
+        at: "2026-12-02T09:00:00Z".into(),
+        actor: [0; 32],
+        fields: vec![
+            field("account", 5, "amina"),
+            field("address", 6, "192.0.2.7"),
+        ],
+        signature: [0; 64],
+    };
+    audit.sign(&key).unwrap();
+    let audit = Record::Audit(audit);
+    let bytes = audit.encode();
+    assert_eq!(Record::parse(&bytes).unwrap(), audit);
+    check("record-audit-v1.txt", &bytes);
 }

@@ -225,11 +225,11 @@ fn check_event(
                     check_fields(parts, &format!("{dir}{FIELDS_FILE}"), &ev.fields, failures);
                 v.fields = views;
             }
-            Record::Item(_) => {
+            Record::Item(_) | Record::Audit(_) => {
                 failures.push(fail(
                     K::CustodyEvent,
                     &record_path,
-                    "is an item record, not a custody event",
+                    "is not a custody event record",
                 ));
             }
         }
@@ -283,12 +283,8 @@ pub(super) fn check_item_tags(
                 v.fields = views;
                 v.withheld = withheld;
             }
-            Record::Event(_) => {
-                failures.push(fail(
-                    K::Record,
-                    &record_path,
-                    "is a custody event, not an item record",
-                ));
+            Record::Event(_) | Record::Audit(_) => {
+                failures.push(fail(K::Record, &record_path, "is not an item record"));
             }
         }
         v.leaf_index = check_receipt(&parts, RECEIPT_FILE, leaf, cp, &mut failures);
