@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::accounts::AccountStore;
 use crate::contract::{BlobStore, CheckpointStore, KeyedStore, LogStore, StoreError, WriterLock};
 use crate::fs::FsStore;
 use crate::index::IndexStore;
@@ -22,6 +23,8 @@ pub struct Backend {
     pub checkpoints: Box<dyn CheckpointStore>,
     /// The private rows about log entries.
     pub index: Box<dyn IndexStore>,
+    /// The team's accounts and credentials (a served vault's).
+    pub accounts: Box<dyn AccountStore>,
     /// The one-writer lock.
     pub lock: Box<dyn WriterLock>,
     /// Small values: marker, key file, configuration, tokens.
@@ -44,8 +47,9 @@ impl std::fmt::Debug for Backend {
 impl Backend {
     /// The embedded default: a vault in the local folder `root` (layout in
     /// `docs/format.md` §1): blobs, log, checkpoints, lock and keyed values
-    /// as files, the index in `index.sqlite`. Opens an existing one and
-    /// creates nothing; a folder that holds none is [`StoreError::NoStore`].
+    /// as files, the index and the accounts in `index.sqlite`. Opens an
+    /// existing one and creates nothing; a folder that holds none is
+    /// [`StoreError::NoStore`].
     pub fn local(root: &Path) -> Result<Backend, StoreError> {
         let index = {
             FsStore::open(root)?;
@@ -67,7 +71,9 @@ impl Backend {
             blobs: Box::new(FsStore::open(root)?),
             log: Box::new(FsStore::open(root)?),
             checkpoints: Box::new(FsStore::open(root)?),
-            index: Box::new(index),
+            // One database, one connection: both stores share it.
+            index: Box::new(index.clone()),
+            accounts: Box::new(index),
             lock: Box::new(FsStore::open(root)?),
             keyed: Box::new(FsStore::open(root)?),
             location: root.display().to_string(),

@@ -1,27 +1,34 @@
 //! The index contract: the private rows kept beside the public log.
 //!
 //! One row per log entry (its sealed metadata), one content row per item
-//! (which blob holds its original) and one derived row per hashed image or
-//! video (its sealed perceptual hashes). The store sees ids, kinds and leaf
-//! indices, which the log publishes anyway, and opaque sealed bytes.
+//! (which blob holds its original), one derived row per hashed image or
+//! video (its sealed perceptual hashes) and one submission row per item a
+//! team account submitted (which account, recorded by which entry). The
+//! store sees ids, kinds, leaf indices and opaque account keys, and opaque
+//! sealed bytes.
 
 use crate::contract::StoreError;
 
-/// Whether a log entry is an item or a custody event about one.
+/// What a log entry is: an item, a custody event about one, or an audit
+/// record about accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntryKind {
     /// An item: an original and its record.
     Item,
     /// A custody event about an item.
     Event,
+    /// An audit record: what a server did to and through its accounts. It
+    /// is about no item; its `item_id` is its own record id, as an item's.
+    Audit,
 }
 
 impl EntryKind {
-    /// `item` or `event`, as stored.
+    /// `item`, `event` or `audit`, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Item => "item",
             EntryKind::Event => "event",
+            EntryKind::Audit => "audit",
         }
     }
 
@@ -30,6 +37,7 @@ impl EntryKind {
         match s {
             "item" => Some(EntryKind::Item),
             "event" => Some(EntryKind::Event),
+            "audit" => Some(EntryKind::Audit),
             _ => None,
         }
     }
@@ -42,12 +50,26 @@ pub struct EntryRow {
     pub leaf_index: u64,
     /// Hex leaf hash of the entry's record.
     pub record_id: String,
-    /// Item or event.
+    /// Item, event or audit record.
     pub kind: EntryKind,
-    /// Hex id of the item it is about (for an item, its own record id).
+    /// Hex id of the item it is about (for an item or an audit record, its
+    /// own record id).
     pub item_id: String,
     /// What the entry keeps private, sealed by the caller; opaque here.
     pub sealed: Vec<u8>,
+}
+
+/// That a team account submitted an item: who gave the vault what.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Submission {
+    /// Hex id of the item submitted.
+    pub item_id: String,
+    /// The key of the account that submitted it (see
+    /// [`crate::AccountStore`]); opaque here.
+    pub account: String,
+    /// The log entry that recorded the submission (an entry of the same
+    /// batch, of any kind): the row is as committed as that entry.
+    pub leaf_index: u64,
 }
 
 /// Everything one append adds to the index, inserted in one transaction.
@@ -59,19 +81,26 @@ pub struct IndexBatch {
     pub content: Vec<(String, u64)>,
     /// `(leaf index of an item, its sealed perceptual hashes)`.
     pub pdq: Vec<(u64, Vec<u8>)>,
+    /// Which account submitted which item.
+    pub submissions: Vec<Submission>,
 }
 
 impl IndexBatch {
     /// Whether the batch adds nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.content.is_empty() && self.pdq.is_empty()
+        self.entries.is_empty()
+            && self.content.is_empty()
+            && self.pdq.is_empty()
+            && self.submissions.is_empty()
     }
 
     /// The batch's own consistency, checked by every backend before it
     /// writes anything: entries in ascending leaf order with distinct
-    /// record ids, and every content and PDQ row about an item entry of the
+    /// record ids, every content and PDQ row about an item entry of the
     /// same batch (so no such row can exist for an entry the index does not
-    /// hold), each blob and item at most once.
+    /// hold), each blob and item at most once, and every submission
+    /// recorded by an entry of the same batch, each `(item, account)` pair
+    /// at most once.
     pub fn check(&self) -> Result<(), StoreError> {
         let refuse = |why: String| {
             Err(StoreError::Conflict {
@@ -120,6 +149,26 @@ impl IndexBatch {
                 return refuse(format!("leaf {leaf} has two PDQ rows"));
             }
         }
+        let mut submitted = std::collections::HashSet::new();
+        for s in &self.submissions {
+            let leaf = s.leaf_index;
+            if self
+                .entries
+                .binary_search_by_key(&leaf, |e| e.leaf_index)
+                .is_err()
+            {
+                return refuse(format!(
+                    "submission of item {} names leaf {leaf}, not an entry of this batch",
+                    s.item_id
+                ));
+            }
+            if !submitted.insert((s.item_id.as_str(), s.account.as_str())) {
+                return refuse(format!(
+                    "item {} is submitted twice by account {}",
+                    s.item_id, s.account
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -139,9 +188,11 @@ impl IndexBatch {
 ///   with the checkpoint swap in one transaction; either way, durable no
 ///   later than the swap. It refuses, with [`StoreError::Conflict`] and no
 ///   change, a batch that fails [`IndexBatch::check`] or whose leaf index,
-///   record id or content blob is stored already.
-/// - **`roll_back_past(n)`** deletes every entry, content and PDQ row at
-///   or past leaf `n` in one transaction, durably on return, and says how
+///   record id or content blob is stored already. A submission of an
+///   `(item, account)` pair stored already (by an earlier batch) is not a
+///   clash: the same person submitted the same content again.
+/// - **`roll_back_past(n)`** deletes every entry, content, PDQ and
+///   submission row at or past leaf `n` in one transaction, durably on return, and says how
 ///   many entry rows went. The writer holding the lock calls it with the
 ///   committed size before it inserts anything: it is how an interrupted
 ///   append's rows go.
@@ -181,6 +232,13 @@ pub trait IndexStore: Send + Sync {
             .into_iter()
             .find_map(|(leaf, sealed)| (leaf == leaf_index).then_some(sealed)))
     }
+    /// The items account `account` submitted by an entry below `size`:
+    /// distinct item ids, in the leaf order of each one's first submission.
+    fn submissions_of(&self, account: &str, size: u64) -> Result<Vec<String>, StoreError>;
+    /// The accounts that submitted item `item_id` by an entry below `size`:
+    /// distinct account keys, in the leaf order of each one's first
+    /// submission.
+    fn submitters(&self, item_id: &str, size: u64) -> Result<Vec<String>, StoreError>;
     /// The backend's own consistency check of its storage (SQLite:
     /// `PRAGMA integrity_check`), as `(object, problem)`; empty when all is
     /// well or the backend has no such check.
@@ -201,6 +259,22 @@ mod tests {
         }
     }
 
+    fn sub(item: &str, account: &str, leaf: u64) -> Submission {
+        Submission {
+            item_id: item.into(),
+            account: account.into(),
+            leaf_index: leaf,
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [EntryKind::Item, EntryKind::Event, EntryKind::Audit] {
+            assert_eq!(EntryKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EntryKind::parse("other"), None);
+    }
+
     #[test]
     fn batches_are_checked() {
         let mut b = IndexBatch {
@@ -210,8 +284,17 @@ mod tests {
             ],
             content: vec![("b1".into(), 4)],
             pdq: vec![(4, vec![1])],
+            submissions: vec![sub("aa", "k1", 5)],
         };
         b.check().unwrap();
+        b.submissions.push(sub("aa", "k2", 4));
+        b.check().unwrap();
+        b.submissions.push(sub("aa", "k1", 4));
+        assert!(b.check().is_err(), "the same pair twice");
+        b.submissions.pop();
+        b.submissions.push(sub("bb", "k1", 6));
+        assert!(b.check().is_err(), "submission by no entry of the batch");
+        b.submissions.pop();
         b.pdq.push((5, vec![2]));
         assert!(b.check().is_err(), "PDQ row for an event");
         b.pdq.pop();

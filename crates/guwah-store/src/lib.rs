@@ -11,6 +11,8 @@
 //!   compare-and-swap (the commit point), and the history.
 //! - [`IndexStore`]: the private rows about log entries, one transaction
 //!   per append, read below the committed size.
+//! - [`AccountStore`]: a team server's accounts and their credentials
+//!   (sessions, API tokens), the current state only.
 //! - [`WriterLock`]: one writer at a time.
 //! - [`KeyedStore`]: small values (the vault marker, the sealed key file,
 //!   configuration, timestamp tokens), each replaced atomically.
@@ -35,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accounts;
 mod backend;
 mod contract;
 mod fs;
@@ -42,9 +45,10 @@ mod index;
 pub mod mem;
 mod sqlite;
 
+pub use accounts::{AccountRow, AccountStore, CredentialKind, CredentialRow};
 pub use backend::Backend;
 pub use contract::{
     BlobStore, CheckpointStore, KeyedStore, LogStore, RangedBlob, StagedBlob, StoreError,
     WriterGuard, WriterLock, check_range, validate_blob_name, validate_key, validate_log_path,
 };
-pub use index::{EntryKind, EntryRow, IndexBatch, IndexStore};
+pub use index::{EntryKind, EntryRow, IndexBatch, IndexStore, Submission};

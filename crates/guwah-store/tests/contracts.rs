@@ -3,7 +3,7 @@
 //! `blob_contract.rs`). A new backend adds itself to `on_every_backend`.
 
 use guwah_store::mem::MemStore;
-use guwah_store::{Backend, EntryKind, EntryRow, IndexBatch, StoreError};
+use guwah_store::{Backend, EntryKind, EntryRow, IndexBatch, StoreError, Submission};
 
 /// Runs `check` against a fresh backend of each kind.
 fn on_every_backend(check: impl Fn(&Backend)) {
@@ -34,6 +34,7 @@ fn batch(at: u64, tag: &str) -> IndexBatch {
         ],
         content: vec![(format!("c{tag}0"), at), (format!("c{tag}1"), at + 1)],
         pdq: vec![(at + 1, b"hashes".to_vec())],
+        ..Default::default()
     }
 }
 
@@ -157,6 +158,89 @@ fn roll_back_removes_every_row_past_the_size() {
         assert_eq!(ix.pdq_rows(u64::MAX).unwrap().len(), 1);
         assert_eq!(ix.roll_back_past(3).unwrap(), 0);
         ix.insert(&batch(3, "2")).unwrap();
+    });
+}
+
+fn sub(item: &str, account: &str, leaf: u64) -> Submission {
+    Submission {
+        item_id: item.into(),
+        account: account.into(),
+        leaf_index: leaf,
+    }
+}
+
+#[test]
+fn submissions_are_read_below_the_size_and_roll_back() {
+    on_every_backend(|s| {
+        let ix = &s.index;
+        let mut b = batch(0, "0");
+        // k1 submits both items; k2 the first, recorded by the event.
+        b.submissions = vec![sub("b0", "k1", 1), sub("a0", "k1", 0), sub("a0", "k2", 2)];
+        ix.insert(&b).unwrap();
+        let mut b = batch(3, "1");
+        // The same content again by k1, and the new item by k2 then k1.
+        b.submissions = vec![sub("a0", "k1", 3), sub("a1", "k2", 3), sub("a1", "k1", 4)];
+        ix.insert(&b).unwrap();
+
+        assert_eq!(ix.submissions_of("k1", 1).unwrap(), ["a0"]);
+        assert_eq!(
+            ix.submissions_of("k1", 3).unwrap(),
+            ["a0", "b0"],
+            "leaf order"
+        );
+        assert_eq!(
+            ix.submissions_of("k1", u64::MAX).unwrap(),
+            ["a0", "b0", "a1"],
+            "each item once"
+        );
+        assert_eq!(ix.submissions_of("k2", 3).unwrap(), ["a0"]);
+        assert!(ix.submissions_of("k3", u64::MAX).unwrap().is_empty());
+        assert_eq!(ix.submitters("a0", 2).unwrap(), ["k1"]);
+        assert_eq!(ix.submitters("a0", u64::MAX).unwrap(), ["k1", "k2"]);
+        assert_eq!(ix.submitters("a1", u64::MAX).unwrap(), ["k2", "k1"]);
+        assert!(ix.submitters("a1", 3).unwrap().is_empty());
+
+        ix.roll_back_past(3).unwrap();
+        assert!(ix.submitters("a1", u64::MAX).unwrap().is_empty());
+        assert_eq!(ix.submissions_of("k1", u64::MAX).unwrap(), ["a0", "b0"]);
+        assert_eq!(ix.submitters("a0", u64::MAX).unwrap(), ["k1", "k2"]);
+    });
+}
+
+#[test]
+fn a_submission_must_be_recorded_by_its_batch() {
+    on_every_backend(|s| {
+        let ix = &s.index;
+        ix.insert(&batch(0, "0")).unwrap();
+        for subs in [
+            vec![sub("a0", "k1", 2)], // a stored entry, not of this batch
+            vec![sub("a1", "k1", 6)], // no entry at all
+            vec![sub("a1", "k1", 3), sub("a1", "k1", 4)], // the pair twice
+        ] {
+            let mut b = batch(3, "1");
+            b.submissions = subs;
+            let err = ix.insert(&b).unwrap_err();
+            assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+            assert_eq!(ix.entries(u64::MAX).unwrap().len(), 3, "{err}");
+            assert!(ix.submitters("a1", u64::MAX).unwrap().is_empty(), "{err}");
+        }
+    });
+}
+
+#[test]
+fn audit_records_are_entries_of_their_own() {
+    on_every_backend(|s| {
+        let ix = &s.index;
+        let mut b = batch(0, "0");
+        b.entries.push(row(3, "f0", EntryKind::Audit, "f0"));
+        ix.insert(&b).unwrap();
+        assert_eq!(ix.entries(u64::MAX).unwrap()[3].kind, EntryKind::Audit);
+        assert_eq!(ix.history("f0", u64::MAX).unwrap().len(), 1);
+        assert!(ix.items_by_prefix("f", u64::MAX, 5).unwrap().is_empty());
+        let mut b = batch(4, "1");
+        b.pdq.push((3 + 4, vec![1])); // leaf 7 does not exist
+        b.entries.push(row(7, "f1", EntryKind::Audit, "f1"));
+        assert!(ix.insert(&b).is_err(), "a PDQ row for an audit record");
     });
 }
 

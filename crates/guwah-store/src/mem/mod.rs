@@ -16,14 +16,17 @@
 //! was not durable: blobs and log objects not synced since they were
 //! written or removed, the writer lock; staged blobs that were being
 //! written stay behind as leftovers. What each trait promises durable on
-//! return (checkpoints, history, keyed values, index transactions) stays.
+//! return (checkpoints, history, keyed values, index transactions,
+//! accounts) stays.
 
+mod accounts;
 mod small;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, Cursor, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::accounts::{AccountRow, CredentialRow};
 use crate::backend::Backend;
 use crate::contract::{
     BlobStore, CheckpointStore, LogStore, RangedBlob, StagedBlob, StoreError, check_range,
@@ -49,6 +52,9 @@ struct MemIndex {
     entries: BTreeMap<u64, EntryRow>,
     content: BTreeMap<String, u64>,
     pdq: BTreeMap<u64, Vec<u8>>,
+    /// `(leaf index, item id, account)`: in leaf order, and a pair
+    /// submitted again by a later entry is another row.
+    submissions: BTreeSet<(u64, String, String)>,
 }
 
 #[derive(Default, Clone, Debug)]
@@ -60,6 +66,10 @@ struct State {
     history: BTreeMap<u64, Vec<u8>>,
     keyed: BTreeMap<String, Vec<u8>>,
     index: MemIndex,
+    /// Accounts by key.
+    accounts: BTreeMap<String, AccountRow>,
+    /// Credentials by hash.
+    credentials: BTreeMap<String, CredentialRow>,
 }
 
 #[derive(Default, Clone, Debug)]
@@ -129,6 +139,7 @@ impl MemStore {
             log: Box::new(self.clone()),
             checkpoints: Box::new(self.clone()),
             index: Box::new(self.clone()),
+            accounts: Box::new(self.clone()),
             lock: Box::new(self.clone()),
             keyed: Box::new(self.clone()),
             location: "memory store".into(),

@@ -10,7 +10,7 @@ use crate::index::{EntryKind, EntryRow, IndexBatch, IndexStore};
 
 impl Inner {
     /// Apply `f` to the live and the durable state alike.
-    fn both(&mut self, f: impl Fn(&mut super::State)) {
+    pub(super) fn both(&mut self, f: impl Fn(&mut super::State)) {
         f(&mut self.live);
         f(&mut self.durable);
     }
@@ -32,6 +32,15 @@ fn clash(inner: &Inner, batch: &IndexBatch) -> Option<String> {
         .iter()
         .find(|(blob, _)| index.content.contains_key(blob))
         .map(|(blob, _)| format!("blob {blob} has a content row already"))
+}
+
+/// Each string once, where it first comes.
+fn distinct<'a>(strings: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    strings
+        .filter(|s| seen.insert(s.as_str()))
+        .cloned()
+        .collect()
 }
 
 impl IndexStore for MemStore {
@@ -57,6 +66,13 @@ impl IndexStore for MemStore {
                     for (leaf, sealed) in &batch.pdq {
                         s.index.pdq.insert(*leaf, sealed.clone());
                     }
+                    for sub in &batch.submissions {
+                        s.index.submissions.insert((
+                            sub.leaf_index,
+                            sub.item_id.clone(),
+                            sub.account.clone(),
+                        ));
+                    }
                 });
                 Ok(())
             },
@@ -73,6 +89,9 @@ impl IndexStore for MemStore {
                     s.index.entries.retain(|leaf, _| *leaf < committed_size);
                     s.index.content.retain(|_, leaf| *leaf < committed_size);
                     s.index.pdq.retain(|leaf, _| *leaf < committed_size);
+                    s.index
+                        .submissions
+                        .retain(|(leaf, _, _)| *leaf < committed_size);
                 });
                 Ok(n)
             },
@@ -182,6 +201,36 @@ impl IndexStore for MemStore {
                     .range(..size)
                     .map(|(l, s)| (*l, s.clone()))
                     .collect())
+            },
+        )
+    }
+
+    fn submissions_of(&self, account: &str, size: u64) -> Result<Vec<String>, StoreError> {
+        self.call(
+            Kind::Read,
+            || format!("index submissions_of {account}"),
+            |inner| {
+                let rows = inner.live.index.submissions.iter();
+                Ok(distinct(
+                    rows.take_while(|(leaf, _, _)| *leaf < size)
+                        .filter(|(_, _, a)| a == account)
+                        .map(|(_, item, _)| item),
+                ))
+            },
+        )
+    }
+
+    fn submitters(&self, item_id: &str, size: u64) -> Result<Vec<String>, StoreError> {
+        self.call(
+            Kind::Read,
+            || format!("index submitters {item_id}"),
+            |inner| {
+                let rows = inner.live.index.submissions.iter();
+                Ok(distinct(
+                    rows.take_while(|(leaf, _, _)| *leaf < size)
+                        .filter(|(_, item, _)| item == item_id)
+                        .map(|(_, _, account)| account),
+                ))
             },
         )
     }

@@ -19,6 +19,7 @@ fn batch(leaf: u64, id: &str) -> IndexBatch {
         }],
         content: vec![(format!("b{id}"), leaf)],
         pdq: vec![(leaf, vec![9])],
+        ..Default::default()
     }
 }
 
