@@ -355,9 +355,10 @@ pub fn verify(ctx: &Ctx, witnesses: &crate::cmd_witness::WitnessPolicyArgs) -> O
         }
         if report.ok() {
             say!(
-                "OK: {} items and {} custody events re-verified ({} bytes re-hashed), {} checkpoints consistent, log size {}",
+                "OK: {} items, {} custody events and {} audit records re-verified ({} bytes re-hashed), {} checkpoints consistent, log size {}",
                 report.items,
                 report.events,
+                report.audits,
                 report.bytes,
                 report.checkpoints,
                 report.tree_size

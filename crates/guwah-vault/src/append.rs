@@ -35,7 +35,9 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 
 use guwah_core::checkpoint::Checkpoint;
-use guwah_core::record::{Action, EventRecord, ItemRecord, Record, hex32, parse_hex32};
+use guwah_core::record::{
+    Action, AuditAction, AuditRecord, EventRecord, ItemRecord, Record, hex32, parse_hex32,
+};
 use guwah_store::{EntryKind, EntryRow, IndexBatch, StoreError, WriterGuard};
 
 use crate::crypto;
@@ -302,6 +304,30 @@ impl Append<'_, '_> {
         )
     }
 
+    /// Append an audit record with `values` committed as its fields,
+    /// signed by the collector key (the server's own key).
+    pub(crate) fn push_audit(
+        &mut self,
+        action: AuditAction,
+        values: &[(String, String)],
+        at: &str,
+    ) -> Result<(u64, String), VaultError> {
+        let (fields, private) = commit_values(values)?;
+        let mut rec = AuditRecord {
+            action,
+            at: at.to_owned(),
+            actor: [0; 32],
+            fields,
+            signature: [0; 64],
+        };
+        rec.sign(&self.keys.collector)
+            .map_err(|e| VaultError::BadArgument {
+                what: "audit record".into(),
+                why: e.to_string(),
+            })?;
+        self.push(Record::Audit(rec), &private, EntryKind::Audit, None)
+    }
+
     fn push(
         &mut self,
         record: Record,
@@ -320,6 +346,16 @@ impl Append<'_, '_> {
         });
         self.leaves.push(record.encode());
         Ok((leaf_index, id))
+    }
+
+    /// Record that `account_key` submitted `item_id`, by the event at
+    /// `leaf_index` of this append.
+    pub(crate) fn push_submission(&mut self, item_id: &str, account_key: &str, leaf_index: u64) {
+        self.batch.submissions.push(guwah_store::Submission {
+            item_id: item_id.to_owned(),
+            account: account_key.to_owned(),
+            leaf_index,
+        });
     }
 
     /// Keep an item's sealed perceptual hashes, in the same index

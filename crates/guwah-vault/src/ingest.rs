@@ -399,7 +399,7 @@ impl Vault {
     /// (the store is failing or being tampered with): that is an error, and
     /// nothing is committed. Fields are kept most important first while the
     /// record has room.
-    fn media_values(
+    pub(crate) fn media_values(
         &self,
         s: &Blob,
         keys: &crate::keys::VaultKeys,

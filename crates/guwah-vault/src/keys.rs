@@ -26,6 +26,15 @@ pub(crate) struct VaultKeys {
     pub name_key: Zeroizing<[u8; 32]>,
     /// Encrypts the private part of index rows.
     pub index_key: Zeroizing<[u8; 32]>,
+    /// Names accounts: `HMAC(account_id_key, name)`, so the account store
+    /// names nobody.
+    pub account_id_key: Zeroizing<[u8; 32]>,
+    /// Encrypts what an account row keeps private (name, password hash).
+    pub account_key: Zeroizing<[u8; 32]>,
+    /// Derives each session's CSRF token from its credential hash.
+    pub csrf_key: Zeroizing<[u8; 32]>,
+    /// Encrypts partial uploads in the server's spool.
+    pub spool_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for VaultKeys {
@@ -123,6 +132,10 @@ impl VaultKeys {
             blob_key: BlobKey::from_bytes(&blob),
             name_key: crypto::derive_subkey(&master, "guwah/blob-name-key/v1"),
             index_key: crypto::derive_subkey(&master, "guwah/index-key/v1"),
+            account_id_key: crypto::derive_subkey(&master, "guwah/account-id-key/v1"),
+            account_key: crypto::derive_subkey(&master, "guwah/account-key/v1"),
+            csrf_key: crypto::derive_subkey(&master, "guwah/csrf-key/v1"),
+            spool_key: crypto::derive_subkey(&master, "guwah/spool-key/v1"),
         })
     }
 

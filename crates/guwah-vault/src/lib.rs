@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accounts;
 mod append;
 mod blob_reader;
 mod chat;
@@ -34,12 +35,18 @@ mod log;
 mod media;
 mod report;
 mod similar;
+mod spool;
+mod team;
 mod timestamps;
 mod vault;
 mod verify;
 mod witness;
 pub mod witness_store;
 
+pub use accounts::{
+    Account, AuditEntry, LoginRefusal, MIN_PASSWORD_CHARS, NewSession, Principal, Role,
+    SESSION_SECONDS, check_name, unix_now,
+};
 pub use chat::{
     CHAT_MESSAGE_TYPE, CHAT_MESSAGE_V1, ChatAttachmentItem, ChatLinks, ChatMessageItem, ChatReport,
     LinkedItem, SearchHit, render_message,
@@ -57,6 +64,8 @@ pub use similar::{
     ClusterItem, DuplicatesReport, MIN_QUALITY, PerceptualHash, PerceptualHashes, SimilarItem,
     SimilarReport,
 };
+pub use spool::{Appended, CHUNK as SPOOL_CHUNK, Spool, SpoolError, SpoolReader, UploadState};
+pub use team::{Original, ReadSeek, Submission};
 pub use timestamps::{
     SharedTransport, StampOutcome, TIMESTAMPS_DIR, TSA_FILE, TsaConfig, TsaTransport,
 };

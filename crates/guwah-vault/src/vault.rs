@@ -9,7 +9,8 @@ use guwah_core::checkpoint::Checkpoint;
 use guwah_core::note::Verifier;
 use guwah_core::record::{Action, FieldCommitment, ItemRecord, Record, commit_field, hex32};
 use guwah_store::{
-    Backend, BlobStore, CheckpointStore, IndexStore, KeyedStore, LogStore, StoreError, WriterLock,
+    AccountStore, Backend, BlobStore, CheckpointStore, IndexStore, KeyedStore, LogStore,
+    StoreError, WriterLock,
 };
 use serde::Serialize;
 
@@ -39,6 +40,7 @@ pub struct Vault {
     pub(crate) log_objects: Box<dyn LogStore>,
     pub(crate) checkpoints: Box<dyn CheckpointStore>,
     index: Box<dyn IndexStore>,
+    pub(crate) accounts: Box<dyn AccountStore>,
     pub(crate) writer_lock: Box<dyn WriterLock>,
     pub(crate) keyed: Box<dyn KeyedStore>,
     pub(crate) origin: String,
@@ -330,6 +332,7 @@ impl Vault {
             log_objects: backend.log,
             checkpoints: backend.checkpoints,
             index: backend.index,
+            accounts: backend.accounts,
             writer_lock: backend.lock,
             keyed: backend.keyed,
             origin,
@@ -557,12 +560,12 @@ impl Vault {
         self.log().consistency(from, size)
     }
 
-    fn item_record(record: &Record, row: &EntryRow) -> Result<ItemRecord, VaultError> {
+    pub(crate) fn item_record(record: &Record, row: &EntryRow) -> Result<ItemRecord, VaultError> {
         match record {
             Record::Item(r) => Ok(r.clone()),
-            Record::Event(_) => Err(VaultError::damaged(
+            Record::Event(_) | Record::Audit(_) => Err(VaultError::damaged(
                 format!("log entry {}", row.leaf_index),
-                "indexed as an item but is an event",
+                "indexed as an item but is not an item record",
             )),
         }
     }

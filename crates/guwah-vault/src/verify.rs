@@ -46,6 +46,8 @@ pub struct VerifyReport {
     pub items: u64,
     /// Custody events checked.
     pub events: u64,
+    /// Audit records (accounts: logins, roles, tokens) checked.
+    pub audits: u64,
     /// Plaintext bytes re-hashed.
     pub bytes: u64,
 }
@@ -320,10 +322,10 @@ impl Vault {
             let id = hex32(&record.id());
             let thing = format!(
                 "log entry {i} ({} {})",
-                if matches!(record, Record::Item(_)) {
-                    "item"
-                } else {
-                    "event"
+                match record {
+                    Record::Item(_) => "item",
+                    Record::Event(_) => "event",
+                    Record::Audit(_) => "audit",
                 },
                 &id[..16]
             );
@@ -390,6 +392,15 @@ impl Vault {
                         );
                     }
                     if row.kind != EntryKind::Event || row.item_id != item_id {
+                        report.problem(
+                            format!("index row for log entry {i}"),
+                            "kind or item id does not match the record",
+                        );
+                    }
+                }
+                Record::Audit(_) => {
+                    report.audits += 1;
+                    if row.kind != EntryKind::Audit || row.item_id != id {
                         report.problem(
                             format!("index row for log entry {i}"),
                             "kind or item id does not match the record",

@@ -1,0 +1,693 @@
+//! The spool: uploads that have not arrived whole yet (tus), kept
+//! encrypted on the server's disk until their last byte comes and they are
+//! sealed into the vault, or until they expire.
+//!
+//! Each upload is two files in the spool folder, named by its random id:
+//!
+//! - `ID.data` — records `u32 BE length || sealed chunk`, each chunk at
+//!   most [`CHUNK`] bytes of the upload, sealed (XChaCha20-Poly1305, as
+//!   every small secret of the vault) under a key derived for this upload,
+//!   with the chunk's number in its associated data so chunks cannot be
+//!   reordered, dropped or moved between uploads unnoticed;
+//! - `ID.state` — the upload's sealed state (length, offset, owner,
+//!   metadata, and how many bytes and records of `ID.data` are its own),
+//!   replaced by write, fsync, rename after the data it names is synced.
+//!
+//! A crash at any instant leaves the state of the last completed append;
+//! data past it is cut off when the upload is next touched. No plaintext of
+//! an upload is ever written to disk.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::crypto;
+
+/// Plaintext bytes per sealed record.
+pub const CHUNK: usize = 64 * 1024;
+
+const STATE_AAD: &str = "guwah/spool-state/v1\n";
+const CHUNK_AAD: &str = "guwah/spool-chunk/v1\n";
+
+/// What can go wrong in the spool.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    /// No upload with this id (never, expired, or removed).
+    #[error("upload {0}: not found")]
+    NotFound(String),
+    /// Another request is writing to this upload right now.
+    #[error("upload {0}: another request is writing to it")]
+    Busy(String),
+    /// The client's offset is not where the upload stands.
+    #[error("upload {id}: offset {given} does not match the {actual} bytes received")]
+    OffsetMismatch {
+        /// The upload.
+        id: String,
+        /// What the client sent.
+        given: u64,
+        /// What the spool holds.
+        actual: u64,
+    },
+    /// More bytes than the upload's declared length.
+    #[error("upload {id}: more bytes than its declared length of {length}")]
+    TooLong {
+        /// The upload.
+        id: String,
+        /// Its declared length.
+        length: u64,
+    },
+    /// The bytes of this request do not have the checksum it declared;
+    /// they were dropped.
+    #[error("upload {0}: the bytes of this request do not match their Upload-Checksum")]
+    ChecksumMismatch(String),
+    /// The spool's files were changed or damaged.
+    #[error("upload {id}: {why}")]
+    Damaged {
+        /// The upload.
+        id: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The disk failed.
+    #[error("spool {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+/// An upload as the spool knows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UploadState {
+    /// 64 hex digits, random.
+    pub id: String,
+    /// The declared length in bytes.
+    pub length: u64,
+    /// Bytes received so far.
+    pub offset: u64,
+    /// The opaque key of the account that created it.
+    pub owner: String,
+    /// The client's `Upload-Metadata`, decoded.
+    pub metadata: BTreeMap<String, String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds after which it is removed.
+    pub expires_at: i64,
+    /// Bytes of `ID.data` that are this state's.
+    data_len: u64,
+    /// Records in those bytes.
+    records: u64,
+}
+
+/// What an append did.
+#[derive(Debug)]
+pub struct Appended {
+    /// The upload after it.
+    pub state: UploadState,
+    /// Why the body ended early, if it did; every byte before is kept.
+    pub interrupted: Option<io::Error>,
+}
+
+impl UploadState {
+    /// Whether every byte has arrived.
+    pub fn is_complete(&self) -> bool {
+        self.offset == self.length
+    }
+}
+
+/// The spool folder and its key.
+pub struct Spool {
+    dir: PathBuf,
+    key: Zeroizing<[u8; 32]>,
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+impl std::fmt::Debug for Spool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spool")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Holds an upload for one request; released when dropped.
+struct Claim {
+    id: String,
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SpoolError + '_ {
+    move |source| SpoolError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl Spool {
+    /// Open (creating) the spool in `dir`, sealing under `key`. Leftover
+    /// temporary files of a crash are removed.
+    pub fn open(dir: impl Into<PathBuf>, key: Zeroizing<[u8; 32]>) -> Result<Self, SpoolError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let path = entry.map_err(io_err(&dir))?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                fs::remove_file(&path).map_err(io_err(&path))?;
+            }
+        }
+        Ok(Spool {
+            dir,
+            key,
+            busy: Arc::new(Mutex::new(HashSet::new())),
+        })
+    }
+
+    fn path(&self, id: &str, ext: &str) -> PathBuf {
+        self.dir.join(format!("{id}.{ext}"))
+    }
+
+    fn upload_key(&self, id: &str) -> Zeroizing<[u8; 32]> {
+        let mut label = String::from("guwah/spool-upload/v1/");
+        label.push_str(id);
+        crypto::derive_subkey(&self.key, &label)
+    }
+
+    fn claim(&self, id: &str) -> Result<Claim, SpoolError> {
+        if !valid_id(id) {
+            return Err(SpoolError::NotFound(id.chars().take(64).collect()));
+        }
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        if !busy.insert(id.to_string()) {
+            return Err(SpoolError::Busy(id.into()));
+        }
+        Ok(Claim {
+            id: id.into(),
+            busy: self.busy.clone(),
+        })
+    }
+
+    /// Start an upload of `length` bytes for `owner`.
+    pub fn create(
+        &self,
+        length: u64,
+        owner: &str,
+        metadata: BTreeMap<String, String>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<UploadState, SpoolError> {
+        let mut raw = [0u8; 32];
+        crypto::fill_random(&mut raw).map_err(|e| SpoolError::Io {
+            path: self.dir.clone(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        let id = guwah_core::record::hex32(&raw);
+        let state = UploadState {
+            id: id.clone(),
+            length,
+            offset: 0,
+            owner: owner.into(),
+            metadata,
+            created_at: now,
+            expires_at,
+            data_len: 0,
+            records: 0,
+        };
+        let data = self.path(&id, "data");
+        let f = File::create(&data).map_err(io_err(&data))?;
+        f.sync_all().map_err(io_err(&data))?;
+        self.write_state(&state)?;
+        Ok(state)
+    }
+
+    fn write_state(&self, state: &UploadState) -> Result<(), SpoolError> {
+        let json = Zeroizing::new(serde_json::to_vec(state).expect("state serializes"));
+        let aad = format!("{STATE_AAD}{}", state.id);
+        let sealed =
+            crypto::seal(&self.key, aad.as_bytes(), &json).map_err(|e| SpoolError::Damaged {
+                id: state.id.clone(),
+                why: e.to_string(),
+            })?;
+        let path = self.path(&state.id, "state");
+        let tmp = self.path(&state.id, "state.tmp");
+        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(&sealed).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&self.dir))
+    }
+
+    /// The upload's state, or `NotFound`.
+    pub fn state(&self, id: &str) -> Result<UploadState, SpoolError> {
+        if !valid_id(id) {
+            return Err(SpoolError::NotFound(id.chars().take(64).collect()));
+        }
+        let path = self.path(id, "state");
+        let sealed = match fs::read(&path) {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(SpoolError::NotFound(id.into()));
+            }
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        let aad = format!("{STATE_AAD}{id}");
+        let json =
+            crypto::open(&self.key, aad.as_bytes(), &sealed).map_err(|_| SpoolError::Damaged {
+                id: id.into(),
+                why: "its state does not open under this vault's key".into(),
+            })?;
+        let state: UploadState =
+            serde_json::from_slice(&json).map_err(|e| SpoolError::Damaged {
+                id: id.into(),
+                why: format!("its state is not valid: {e}"),
+            })?;
+        if state.id != id || state.offset > state.length {
+            return Err(SpoolError::Damaged {
+                id: id.into(),
+                why: "its state names another upload or more bytes than its length".into(),
+            });
+        }
+        Ok(state)
+    }
+
+    /// Append `body` at `offset`. With a `checksum` (SHA-256 of this
+    /// request's bytes), bytes that do not match are dropped and nothing
+    /// changes. A body that fails part way (a dropped connection) keeps
+    /// every byte read before the failure — that is what lets a client
+    /// resume — and says so in [`Appended::interrupted`].
+    pub fn append(
+        &self,
+        id: &str,
+        offset: u64,
+        mut body: impl Read,
+        checksum: Option<[u8; 32]>,
+    ) -> Result<Appended, SpoolError> {
+        let claim = self.claim(id)?;
+        let mut state = self.state(&claim.id)?;
+        if offset != state.offset {
+            return Err(SpoolError::OffsetMismatch {
+                id: id.into(),
+                given: offset,
+                actual: state.offset,
+            });
+        }
+        let path = self.path(id, "data");
+        let mut f = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        // Whatever lies past the state's bytes is a crashed append's.
+        f.set_len(state.data_len).map_err(io_err(&path))?;
+        f.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
+        let cut_back = |f: &File| f.set_len(state.data_len).map_err(io_err(&path));
+        let key = self.upload_key(id);
+        let mut hasher = Sha256::new();
+        let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
+        let (mut bytes, mut records) = (0u64, 0u64);
+        let mut interrupted = None;
+        loop {
+            let (n, ended) = fill(&mut body, &mut buf);
+            if state.offset + bytes + n as u64 > state.length {
+                cut_back(&f)?;
+                return Err(SpoolError::TooLong {
+                    id: id.into(),
+                    length: state.length,
+                });
+            }
+            if n > 0 {
+                hasher.update(&buf[..n]);
+                let aad = format!("{CHUNK_AAD}{id}\n{}", state.records + records);
+                let sealed = crypto::seal(&key, aad.as_bytes(), &buf[..n]).map_err(|e| {
+                    SpoolError::Damaged {
+                        id: id.into(),
+                        why: e.to_string(),
+                    }
+                })?;
+                let wrote = f
+                    .write_all(&(sealed.len() as u32).to_be_bytes())
+                    .and_then(|()| f.write_all(&sealed));
+                if let Err(e) = wrote {
+                    cut_back(&f)?;
+                    return Err(io_err(&path)(e));
+                }
+                bytes += n as u64;
+                records += 1;
+            }
+            if let Err(e) = ended {
+                interrupted = Some(e);
+                break;
+            }
+            if n < CHUNK {
+                break;
+            }
+        }
+        if let Some(want) = checksum {
+            if let Some(e) = interrupted {
+                // A checksummed request that did not arrive whole cannot be
+                // checked: its bytes are dropped, as tus asks.
+                cut_back(&f)?;
+                return Err(SpoolError::Io {
+                    path: PathBuf::from("request body"),
+                    source: e,
+                });
+            }
+            if <[u8; 32]>::from(hasher.finalize()) != want {
+                cut_back(&f)?;
+                return Err(SpoolError::ChecksumMismatch(id.into()));
+            }
+        }
+        if bytes > 0 {
+            f.sync_all().map_err(io_err(&path))?;
+            state.data_len = f.metadata().map_err(io_err(&path))?.len();
+            state.offset += bytes;
+            state.records += records;
+            self.write_state(&state)?;
+        }
+        Ok(Appended { state, interrupted })
+    }
+
+    /// The upload's bytes, decrypted as they are read; it must be
+    /// complete.
+    pub fn reader(&self, id: &str) -> Result<SpoolReader, SpoolError> {
+        let state = self.state(id)?;
+        if !state.is_complete() {
+            return Err(SpoolError::Damaged {
+                id: id.into(),
+                why: format!(
+                    "only {} of its {} bytes have arrived",
+                    state.offset, state.length
+                ),
+            });
+        }
+        let path = self.path(id, "data");
+        let file = File::open(&path).map_err(io_err(&path))?;
+        Ok(SpoolReader {
+            file: io::BufReader::new(file).take(state.data_len),
+            key: self.upload_key(id),
+            id: id.into(),
+            next: 0,
+            records: state.records,
+            buf: Zeroizing::new(Vec::new()),
+            pos: 0,
+        })
+    }
+
+    /// Remove an upload (finished, terminated or expired). Removing one
+    /// that is gone is not an error.
+    pub fn remove(&self, id: &str) -> Result<(), SpoolError> {
+        let _claim = self.claim(id)?;
+        for ext in ["state", "data"] {
+            let path = self.path(id, ext);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn states(&self) -> Result<Vec<StateOrFault>, SpoolError> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(io_err(&self.dir))? {
+            let path = entry.map_err(io_err(&self.dir))?.path();
+            let Some(id) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".state"))
+            else {
+                continue;
+            };
+            out.push(self.state(id).map_err(|e| (id.to_string(), e)));
+        }
+        Ok(out)
+    }
+
+    /// Remove every upload that expired by `now` (and any whose state no
+    /// longer opens); returns how many were removed.
+    pub fn expire(&self, now: i64) -> Result<usize, SpoolError> {
+        let mut removed = 0;
+        for s in self.states()? {
+            let id = match s {
+                Ok(s) if s.expires_at <= now => s.id,
+                Ok(_) => continue,
+                Err((id, SpoolError::Damaged { .. })) => id,
+                Err(_) => continue,
+            };
+            match self.remove(&id) {
+                Ok(()) => removed += 1,
+                Err(SpoolError::Busy(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// How many uploads `owner` has in the spool, and their declared bytes.
+    pub fn usage_of(&self, owner: &str) -> Result<(usize, u64), SpoolError> {
+        let mut count = 0;
+        let mut bytes = 0u64;
+        for s in self.states()?.into_iter().flatten() {
+            if s.owner == owner {
+                count += 1;
+                bytes = bytes.saturating_add(s.length);
+            }
+        }
+        Ok((count, bytes))
+    }
+}
+
+/// An upload's state, or its id and why it does not open.
+type StateOrFault = Result<UploadState, (String, SpoolError)>;
+
+/// Read until `buf` is full or the reader ends or fails; returns how many
+/// bytes were read and whether it failed.
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> (usize, io::Result<()>) {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (n, Err(e)),
+        }
+    }
+    (n, Ok(()))
+}
+
+/// A complete upload's plaintext, record by record.
+pub struct SpoolReader {
+    file: io::Take<io::BufReader<File>>,
+    key: Zeroizing<[u8; 32]>,
+    id: String,
+    next: u64,
+    records: u64,
+    buf: Zeroizing<Vec<u8>>,
+    pos: usize,
+}
+
+impl SpoolReader {
+    fn damaged(&self, why: &str) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("upload {}: {why}", self.id),
+        )
+    }
+}
+
+impl Read for SpoolReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.buf.len() {
+            if self.next == self.records {
+                return Ok(0);
+            }
+            let mut len = [0u8; 4];
+            self.file
+                .read_exact(&mut len)
+                .map_err(|_| self.damaged("its data is cut short"))?;
+            let len = u32::from_be_bytes(len) as usize;
+            if len > CHUNK + crypto::small::OVERHEAD + 64 {
+                return Err(self.damaged("its data holds a record too long"));
+            }
+            let mut sealed = vec![0u8; len];
+            self.file
+                .read_exact(&mut sealed)
+                .map_err(|_| self.damaged("its data is cut short"))?;
+            let aad = format!("{CHUNK_AAD}{}\n{}", self.id, self.next);
+            self.buf = crypto::open(&self.key, aad.as_bytes(), &sealed)
+                .map_err(|_| self.damaged("a record of its data was changed or moved"))?;
+            self.pos = 0;
+            self.next += 1;
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spool(dir: &Path) -> Spool {
+        Spool::open(dir, Zeroizing::new([7u8; 32])).unwrap()
+    }
+
+    struct Cut<'a>(&'a [u8]);
+    impl Read for Cut<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "connection reset",
+                ));
+            }
+            let n = out.len().min(self.0.len()).min(1000);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn resumes_after_a_cut_and_reads_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let up = s
+            .create(data.len() as u64, "acct", BTreeMap::new(), 1, 100)
+            .unwrap();
+        let cut = s.append(&up.id, 0, Cut(&data[..70_000]), None).unwrap();
+        assert!(cut.interrupted.is_some());
+        assert_eq!(cut.state.offset, 70_000);
+        assert_eq!(s.state(&up.id).unwrap().offset, 70_000);
+        let e = s.append(&up.id, 0, &data[..], None).unwrap_err();
+        assert!(
+            matches!(e, SpoolError::OffsetMismatch { actual: 70_000, .. }),
+            "{e}"
+        );
+        let st = s
+            .append(&up.id, 70_000, &data[70_000..], None)
+            .unwrap()
+            .state;
+        assert!(st.is_complete());
+        let mut back = Vec::new();
+        s.reader(&up.id).unwrap().read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+        // Nothing of the plaintext is on disk.
+        let raw = fs::read(dir.path().join(format!("{}.data", up.id))).unwrap();
+        assert!(!raw.windows(32).any(|w| w == &data[1000..1032]));
+    }
+
+    #[test]
+    fn checksum_mismatch_and_overlong_bodies_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let up = s.create(10, "acct", BTreeMap::new(), 1, 100).unwrap();
+        let e = s
+            .append(&up.id, 0, &b"hello"[..], Some([0; 32]))
+            .unwrap_err();
+        assert!(matches!(e, SpoolError::ChecksumMismatch(_)));
+        let e = s.append(&up.id, 0, &b"hello world!"[..], None).unwrap_err();
+        assert!(matches!(e, SpoolError::TooLong { .. }));
+        assert_eq!(s.state(&up.id).unwrap().offset, 0);
+        let good: [u8; 32] = Sha256::digest(b"hello").into();
+        assert_eq!(
+            s.append(&up.id, 0, &b"hello"[..], Some(good))
+                .unwrap()
+                .state
+                .offset,
+            5
+        );
+        let st = s.append(&up.id, 5, &b"world"[..], None).unwrap().state;
+        let mut back = Vec::new();
+        s.reader(&st.id).unwrap().read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"helloworld");
+    }
+
+    #[test]
+    fn a_crash_after_data_before_state_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let up = s.create(6, "acct", BTreeMap::new(), 1, 100).unwrap();
+        s.append(&up.id, 0, &b"abc"[..], None).unwrap();
+        // Bytes of an append whose state was never written.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(format!("{}.data", up.id)))
+            .unwrap();
+        f.write_all(b"garbage that a crash left").unwrap();
+        drop(f);
+        s.append(&up.id, 3, &b"def"[..], None).unwrap();
+        let mut back = Vec::new();
+        s.reader(&up.id).unwrap().read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"abcdef");
+    }
+
+    #[test]
+    fn tampered_records_and_states_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let up = s.create(3, "acct", BTreeMap::new(), 1, 100).unwrap();
+        s.append(&up.id, 0, &b"abc"[..], None).unwrap();
+        let data = dir.path().join(format!("{}.data", up.id));
+        let mut raw = fs::read(&data).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        fs::write(&data, raw).unwrap();
+        let mut back = Vec::new();
+        assert!(s.reader(&up.id).unwrap().read_to_end(&mut back).is_err());
+        let other = Spool::open(dir.path(), Zeroizing::new([8u8; 32])).unwrap();
+        assert!(matches!(
+            other.state(&up.id),
+            Err(SpoolError::Damaged { .. })
+        ));
+    }
+
+    #[test]
+    fn expiry_removes_and_usage_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let a = s.create(5, "a", BTreeMap::new(), 1, 10).unwrap();
+        s.create(7, "a", BTreeMap::new(), 1, 50).unwrap();
+        s.create(9, "b", BTreeMap::new(), 1, 50).unwrap();
+        assert_eq!(s.usage_of("a").unwrap(), (2, 12));
+        assert_eq!(s.expire(20).unwrap(), 1);
+        assert!(matches!(s.state(&a.id), Err(SpoolError::NotFound(_))));
+        assert_eq!(s.usage_of("a").unwrap(), (1, 7));
+        assert!(matches!(s.state("../etc"), Err(SpoolError::NotFound(_))));
+    }
+
+    #[test]
+    fn one_writer_per_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let up = s.create(5, "a", BTreeMap::new(), 1, 10).unwrap();
+        let _held = s.claim(&up.id).unwrap();
+        let e = s.append(&up.id, 0, &b"x"[..], None).unwrap_err();
+        assert!(matches!(e, SpoolError::Busy(_)));
+    }
+}

@@ -1,0 +1,250 @@
+//! What a team server asks of the vault beyond the command line's verbs:
+//! submissions sealed from a stream with the account that sent them, the
+//! submissions an account may see, originals opened for ranged reads after
+//! their `exported` event, and notes signed for an account.
+
+use std::io::{Read, Seek};
+use std::path::PathBuf;
+
+use guwah_core::record::{Action, hex32};
+use guwah_store::EntryRow;
+
+use crate::error::VaultError;
+use crate::index::EntryKind;
+use crate::ingest::{AddOptions, AddStatus, AddedItem, check_options};
+use crate::spool::Spool;
+use crate::vault::{Vault, timestamp_now};
+
+/// What a submission says about itself (tus `Upload-Metadata`).
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// The file's name on the sender's device, sealed as `filename`.
+    pub filename: Option<String>,
+    /// Note, tags, source and capture time, as for `add`.
+    pub options: AddOptions,
+    /// How it came: `upload` (tus) or `push`.
+    pub via: &'static str,
+    /// The SHA-256 the sender computed before sending: bytes that do not
+    /// have it are refused and nothing is sealed.
+    pub expected_sha256: Option<[u8; 32]>,
+}
+
+/// An item's original, opened for reading anywhere in it.
+pub struct Original {
+    /// The item id.
+    pub id: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The sealed media type.
+    pub media_type: String,
+    /// Its file name when added, if known.
+    pub filename: Option<String>,
+    /// The plaintext, decrypted chunk by chunk as it is read.
+    pub reader: Box<dyn ReadSeek + Send>,
+}
+
+/// `Read + Seek`, as one trait object.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+impl std::fmt::Debug for Original {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Original")
+            .field("id", &self.id)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_filename(name: &str) -> Result<(), VaultError> {
+    if name.is_empty() || name.len() > 1024 || name.chars().any(char::is_control) {
+        return Err(VaultError::BadArgument {
+            what: "filename".into(),
+            why: "must be a single line of 1 to 1024 bytes".into(),
+        });
+    }
+    Ok(())
+}
+
+impl Vault {
+    /// The spool of uploads in progress, in `dir` (the server's own disk),
+    /// sealed under a key of this vault.
+    pub fn spool(&self, dir: impl Into<PathBuf>) -> Result<Spool, VaultError> {
+        let keys = self.keys()?;
+        Spool::open(dir, zeroize::Zeroizing::new(*keys.spool_key)).map_err(|e| {
+            VaultError::BadArgument {
+                what: "spool".into(),
+                why: e.to_string(),
+            }
+        })
+    }
+
+    /// Seal `reader`'s bytes (exactly `length` of them) submitted by
+    /// `account` (its name; `account_key` is the opaque key submissions
+    /// are kept under): a new item whose record names the account in
+    /// `submitted-by` — or, when the vault holds the same bytes already,
+    /// that item — and a `received` custody event naming the account, in
+    /// one append. Identical content is one item, with one `received`
+    /// event per submission.
+    pub fn add_submission(
+        &self,
+        reader: impl Read,
+        length: u64,
+        sub: &Submission,
+        account: &str,
+        account_key: &str,
+    ) -> Result<AddedItem, VaultError> {
+        let keys = self.keys()?;
+        let mut values = check_options(&sub.options)?;
+        let name = sub.filename.clone().unwrap_or_default();
+        if let Some(f) = &sub.filename {
+            check_filename(f)?;
+            values.push(("filename".into(), f.clone()));
+        }
+        values.push(("submitted-by".into(), account.into()));
+        let mut w = self.writer()?;
+        let mut append = w.append()?;
+        let blob = append
+            .store_stream(reader, &name, Some(length), &mut |_| {})?
+            .map_err(|why| VaultError::BadInput {
+                path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+                why: format!("could not be read and sealed: {why}"),
+            })?;
+        if let Some(want) = sub.expected_sha256
+            && want != blob.sha256
+        {
+            return Err(VaultError::BadInput {
+                path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+                why: format!(
+                    "its bytes have SHA-256 {}, not the {} it was sent with; nothing was sealed",
+                    hex32(&blob.sha256),
+                    hex32(&want)
+                ),
+            });
+        }
+        let (leaf_index, id, status) = match append.existing_item(&blob.blob)? {
+            Some((leaf, id)) => (leaf, id, AddStatus::Existing),
+            None => {
+                // What the file says about itself is read back from the
+                // sealed blob, as `add` does; problems never fail it.
+                let _warnings = self.media_values(&blob, keys, &mut values)?;
+                let what = if name.is_empty() { "upload" } else { &name };
+                let (leaf, id) = append.push_item(&blob, &timestamp_now(), &values, what)?;
+                (leaf, id, AddStatus::Added)
+            }
+        };
+        let item_row = EntryRow {
+            leaf_index,
+            record_id: id.clone(),
+            kind: EntryKind::Item,
+            item_id: id.clone(),
+            sealed: Vec::new(),
+        };
+        let (event_leaf, _) = append.push_event(
+            Action::Received,
+            &item_row,
+            &[
+                ("account".into(), account.into()),
+                ("via".into(), sub.via.into()),
+            ],
+            &timestamp_now(),
+        )?;
+        append.push_submission(&id, account_key, event_leaf);
+        let item = AddedItem {
+            path: PathBuf::from(&name),
+            id,
+            status,
+            leaf_index,
+            sha256: hex32(&blob.sha256),
+            size: blob.size,
+            media_type: blob.media_type.into(),
+        };
+        if status == AddStatus::Added {
+            let (pdq, _) = self.similarity_rows(std::slice::from_ref(&item));
+            for (leaf, sealed) in pdq {
+                append.push_pdq(leaf, sealed);
+            }
+        }
+        append.commit()?;
+        Ok(item)
+    }
+
+    /// The ids of the items the account with key `account_key` submitted,
+    /// oldest first.
+    pub fn submissions_of(&self, account_key: &str) -> Result<Vec<String>, VaultError> {
+        let size = self.size()?;
+        Ok(self.index().submissions_of(account_key, size)?)
+    }
+
+    /// Whether the account with key `account_key` submitted item `id`
+    /// (a full id).
+    pub fn submitted(&self, id: &str, account_key: &str) -> Result<bool, VaultError> {
+        let size = self.size()?;
+        Ok(self
+            .index()
+            .submitters(id, size)?
+            .iter()
+            .any(|a| a == account_key))
+    }
+
+    /// Open item `id`'s original for `account` to read, after sealing an
+    /// `exported` event that names the account (output `download`): no
+    /// byte leaves before its record is in the log.
+    pub fn open_original(&self, id: &str, account: &str) -> Result<Original, VaultError> {
+        let keys = self.keys()?;
+        let row = self.resolve(id)?;
+        let mut w = self.writer()?;
+        let (_, record) = self.record_of(&row, w.size())?;
+        let item = Self::item_record(&record, &row)?;
+        let mut values = crate::export::handover_values("download", None, None)?;
+        values.push(("account".into(), account.into()));
+        w.append_events(&[(&row, values)], Action::Exported)?;
+        drop(w);
+        let reader = self.blob_reader(&keys.blob_name(&item.sha256), &keys.blob_key)?;
+        if reader.len() != item.size {
+            return Err(VaultError::damaged(
+                format!("item {}", &row.record_id[..16]),
+                "its blob holds another number of bytes than the record seals",
+            ));
+        }
+        let filename = crate::index::Private::open(&keys.index_key, &row)?
+            .fields
+            .get("filename")
+            .map(|v| v.value.clone());
+        Ok(Original {
+            id: row.record_id.clone(),
+            sha256: hex32(&item.sha256),
+            size: item.size,
+            media_type: item.media_type.clone(),
+            filename,
+            reader: Box::new(reader),
+        })
+    }
+
+    /// Add a note to item `id` for `account`, as an `annotated` event
+    /// naming it. Returns the event's leaf index.
+    pub fn annotate_for(&self, id: &str, note: &str, account: &str) -> Result<u64, VaultError> {
+        if note.trim().is_empty() || note.len() > 16 * 1024 {
+            return Err(VaultError::BadArgument {
+                what: "note".into(),
+                why: "must be 1 byte to 16 KiB of text".into(),
+            });
+        }
+        let row = self.resolve(id)?;
+        let mut w = self.writer()?;
+        let leaf_index = w.size();
+        w.append_events(
+            &[(
+                &row,
+                vec![
+                    ("note".into(), note.into()),
+                    ("account".into(), account.into()),
+                ],
+            )],
+            Action::Annotated,
+        )?;
+        Ok(leaf_index)
+    }
+}
