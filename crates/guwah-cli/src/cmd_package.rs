@@ -227,6 +227,7 @@ pub fn export(ctx: &Ctx, args: &ExportArgs) -> Outcome {
         description: args.description.clone(),
         identifier: args.identifier.clone(),
         lang,
+        account: None,
         timestamp: args.timestamp.then(|| {
             guwah_vault::SharedTransport(std::sync::Arc::new(
                 crate::cmd_timestamp::post_timestamp_query,

@@ -36,17 +36,18 @@ enum Sink {
         dest: PathBuf,
     },
     Zip {
-        zip: ZipWriter<BufWriter<File>>,
+        zip: ZipWriter<Box<dyn Write + Send>>,
         prefix: String,
-        partial: PathBuf,
-        dest: PathBuf,
+        /// A zip file: the file (to sync), `<dest>.partial` and `dest`.
+        /// None for a zip streamed to a caller's writer.
+        file: Option<(File, PathBuf, PathBuf)>,
     },
 }
 
 /// What [`BagWriter::finish`] wrote.
 #[derive(Clone, Debug)]
 pub struct BagSummary {
-    /// The bag folder or zip file.
+    /// The bag folder or zip file (empty for a streamed zip).
     pub path: PathBuf,
     /// Number of payload files.
     pub payload_files: u64,
@@ -124,22 +125,28 @@ impl BagWriter {
         if dest.exists() {
             return Err(WriteError::Exists(disp(dest)));
         }
-        let prefix = if folder.is_empty() {
-            String::new()
-        } else {
-            if let Some(why) = bag::path_problem(folder) {
-                return Err(WriteError::Path(folder.into(), why.into()));
-            }
-            format!("{folder}/")
-        };
+        let prefix = zip_prefix(folder)?;
         let partial = partial_of(dest);
         let f = private_file(&partial, false).map_err(|e| WriteError::Io(disp(&partial), e))?;
-        let zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, f));
+        let sync = f
+            .try_clone()
+            .map_err(|e| WriteError::Io(disp(&partial), e))?;
+        let zip = ZipWriter::new(Box::new(BufWriter::with_capacity(1 << 20, f)) as Box<_>);
         Ok(Self::with(Sink::Zip {
             zip,
             prefix,
-            partial,
-            dest: dest.to_path_buf(),
+            file: Some((sync, partial, dest.to_path_buf())),
+        }))
+    }
+
+    /// A bag streamed as a zip into `out` (a network connection: nothing
+    /// touches the disk), inside the top-level folder `folder`. The zip is
+    /// complete when [`finish`](Self::finish) returns.
+    pub fn stream_zip(out: Box<dyn Write + Send>, folder: &str) -> Result<Self, WriteError> {
+        Ok(Self::with(Sink::Zip {
+            zip: ZipWriter::new(out),
+            prefix: zip_prefix(folder)?,
+            file: None,
         }))
     }
 
@@ -360,17 +367,23 @@ impl BagWriter {
                 rename(&partial, &dest)?;
                 dest
             }
-            Sink::Zip {
-                zip, partial, dest, ..
-            } => {
-                let w = zip.finish()?;
-                let f = w
-                    .into_inner()
-                    .map_err(|e| WriteError::Io(disp(&partial), e.into_error()))?;
-                f.sync_all()
-                    .map_err(|e| WriteError::Io(disp(&partial), e))?;
-                rename(&partial, &dest)?;
-                dest
+            Sink::Zip { zip, file, .. } => {
+                let mut w = zip.finish()?;
+                match file {
+                    Some((f, partial, dest)) => {
+                        w.flush().map_err(|e| WriteError::Io(disp(&partial), e))?;
+                        drop(w);
+                        f.sync_all()
+                            .map_err(|e| WriteError::Io(disp(&partial), e))?;
+                        rename(&partial, &dest)?;
+                        dest
+                    }
+                    None => {
+                        w.flush()
+                            .map_err(|e| WriteError::Io("the zip stream".into(), e))?;
+                        PathBuf::new()
+                    }
+                }
             }
         };
         Ok(BagSummary {
@@ -380,6 +393,17 @@ impl BagWriter {
             payload_oxum: oxum,
         })
     }
+}
+
+/// The entry-name prefix of a zip's top-level folder (`""` for none).
+fn zip_prefix(folder: &str) -> Result<String, WriteError> {
+    if folder.is_empty() {
+        return Ok(String::new());
+    }
+    if let Some(why) = bag::path_problem(folder) {
+        return Err(WriteError::Path(folder.into(), why.into()));
+    }
+    Ok(format!("{folder}/"))
 }
 
 fn rename(from: &Path, to: &Path) -> Result<(), WriteError> {

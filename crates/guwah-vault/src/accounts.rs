@@ -156,6 +156,8 @@ pub struct AuditEntry {
     pub action: String,
     /// When.
     pub at: String,
+    /// The item, for a custody event.
+    pub item: Option<String>,
     /// Its committed details (`account`, `address`, `by`, ...).
     pub fields: Vec<(String, String)>,
 }
@@ -649,7 +651,9 @@ impl Vault {
         Ok(self.accounts.purge_expired(unix_now())?)
     }
 
-    /// The audit trail: every audit record, oldest first, opened.
+    /// The audit trail, oldest first: every audit record (sign-ins,
+    /// account changes, tokens) and every custody event done through an
+    /// account (reads of originals, exports, submissions, notes).
     pub fn audit_trail(&self) -> Result<Vec<AuditEntry>, VaultError> {
         let keys = self.keys()?;
         let size = self.size()?;
@@ -658,21 +662,29 @@ impl Vault {
             .index()
             .entries(size)?
             .into_iter()
-            .filter(|r| r.kind == EntryKind::Audit)
+            .filter(|r| matches!(r.kind, EntryKind::Audit | EntryKind::Event))
         {
-            let (_, record) = self.record_of(&row, size)?;
-            let Record::Audit(audit) = record else {
-                return Err(VaultError::damaged(
-                    format!("log entry {}", row.leaf_index),
-                    "indexed as an audit record but is not one",
-                ));
-            };
             let private = Private::open(&keys.index_key, &row)?;
+            let (action, at, item) = match self.record_of(&row, size)?.1 {
+                Record::Audit(audit) => (audit.action.as_str(), audit.at, None),
+                // Events an account did name it; the CLI's own do not.
+                Record::Event(ev) if private.fields.contains_key("account") => {
+                    (ev.action.as_str(), ev.at, Some(row.item_id.clone()))
+                }
+                Record::Event(_) => continue,
+                Record::Item(_) => {
+                    return Err(VaultError::damaged(
+                        format!("log entry {}", row.leaf_index),
+                        "indexed as an audit record or event but is an item",
+                    ));
+                }
+            };
             out.push(AuditEntry {
                 leaf_index: row.leaf_index,
                 id: row.record_id.clone(),
-                action: audit.action.as_str().into(),
-                at: audit.at.clone(),
+                action: action.into(),
+                at,
+                item,
                 fields: private
                     .fields
                     .into_iter()

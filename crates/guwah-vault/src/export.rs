@@ -74,6 +74,9 @@ pub struct ExportOptions {
     pub identifier: Option<String>,
     /// Language of `REPORT.html`.
     pub lang: Lang,
+    /// The team-server account exporting, sealed as `account` in each
+    /// `exported` event.
+    pub account: Option<String>,
     /// Stamp the export's checkpoint with every configured TSA through this
     /// transport before writing (see `docs/format.md`, "Timestamps").
     pub timestamp: Option<crate::timestamps::SharedTransport>,
@@ -371,11 +374,14 @@ impl Vault {
         let mut w = self.writer()?;
         let rows = self.export_rows(opts, w.size())?;
         // 1. The custody events, sealed before anything leaves the vault.
-        let values = handover_values(
+        let mut values = handover_values(
             &opts.output,
             opts.recipient.as_deref(),
             opts.reason.as_deref(),
         )?;
+        if let Some(account) = &opts.account {
+            values.push(("account".into(), account.clone()));
+        }
         let batch: Vec<(&EntryRow, Vec<(String, String)>)> =
             rows.iter().map(|r| (r, values.clone())).collect();
         let head = w.append_events(&batch, Action::Exported)?.clone();
@@ -394,6 +400,10 @@ impl Vault {
             Some(t) => self.stamp_checkpoint(&w, size, &note, &self.tsas()?, &*t.0)?,
             None => Vec::new(),
         };
+        // Everything below reads what `size` committed, which no writer
+        // changes: other writes go on while the package is written (a
+        // server streams it to a client at the client's pace).
+        drop(w);
 
         // 2. Per item: record, receipt, fields, events, payload.
         let mut index = PackageIndex {

@@ -105,6 +105,11 @@ pub struct UploadState {
     data_len: u64,
     /// Records in those bytes.
     records: u64,
+    /// The item it was sealed as, once it was (its bytes are gone then;
+    /// the state stays until it expires so a client that lost the answer
+    /// learns the upload is complete).
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 /// What an append did.
@@ -128,6 +133,10 @@ pub struct Spool {
     dir: PathBuf,
     key: Zeroizing<[u8; 32]>,
     busy: Arc<Mutex<HashSet<String>>>,
+    /// How long a request waits for another one on the same upload (a
+    /// client that reconnects after a cut comes back before the server
+    /// has finished saving what the cut request sent).
+    claim_wait: std::time::Duration,
 }
 
 impl std::fmt::Debug for Spool {
@@ -180,7 +189,15 @@ impl Spool {
             dir,
             key,
             busy: Arc::new(Mutex::new(HashSet::new())),
+            claim_wait: std::time::Duration::from_secs(5),
         })
+    }
+
+    /// Wait at most `wait` for another request on the same upload
+    /// (default 5 s) before answering `Busy`.
+    pub fn with_claim_wait(mut self, wait: std::time::Duration) -> Self {
+        self.claim_wait = wait;
+        self
     }
 
     fn path(&self, id: &str, ext: &str) -> PathBuf {
@@ -197,9 +214,17 @@ impl Spool {
         if !valid_id(id) {
             return Err(SpoolError::NotFound(id.chars().take(64).collect()));
         }
-        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        if !busy.insert(id.to_string()) {
-            return Err(SpoolError::Busy(id.into()));
+        let deadline = std::time::Instant::now() + self.claim_wait;
+        while !self
+            .busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string())
+        {
+            if std::time::Instant::now() >= deadline {
+                return Err(SpoolError::Busy(id.into()));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
         Ok(Claim {
             id: id.into(),
@@ -232,6 +257,7 @@ impl Spool {
             expires_at,
             data_len: 0,
             records: 0,
+            item: None,
         };
         let data = self.path(&id, "data");
         let f = File::create(&data).map_err(io_err(&data))?;
@@ -257,6 +283,13 @@ impl Spool {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io_err(&self.dir))
+    }
+
+    /// The upload's state once no request is writing to it (what a client
+    /// resuming after a cut must be told), or `NotFound`.
+    pub fn settled(&self, id: &str) -> Result<UploadState, SpoolError> {
+        let _claim = self.claim(id)?;
+        self.state(id)
     }
 
     /// The upload's state, or `NotFound`.
@@ -392,6 +425,12 @@ impl Spool {
     /// complete.
     pub fn reader(&self, id: &str) -> Result<SpoolReader, SpoolError> {
         let state = self.state(id)?;
+        if state.item.is_some() {
+            return Err(SpoolError::Damaged {
+                id: id.into(),
+                why: "it was sealed already; its bytes are in the vault".into(),
+            });
+        }
         if !state.is_complete() {
             return Err(SpoolError::Damaged {
                 id: id.into(),
@@ -412,6 +451,35 @@ impl Spool {
             buf: Zeroizing::new(Vec::new()),
             pos: 0,
         })
+    }
+
+    /// Record that the complete upload `id` was sealed as `item`, and drop
+    /// its bytes.
+    pub fn mark_sealed(&self, id: &str, item: &str) -> Result<UploadState, SpoolError> {
+        let _claim = self.claim(id)?;
+        let mut state = self.state(id)?;
+        state.item = Some(item.into());
+        state.data_len = 0;
+        state.records = 0;
+        self.write_state(&state)?;
+        let data = self.path(id, "data");
+        match fs::remove_file(&data) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&data)(e)),
+        }
+        Ok(state)
+    }
+
+    /// Complete uploads not yet sealed (a seal that failed, or a crash
+    /// between the last byte and the seal).
+    pub fn pending(&self) -> Result<Vec<UploadState>, SpoolError> {
+        Ok(self
+            .states()?
+            .into_iter()
+            .flatten()
+            .filter(|s| s.is_complete() && s.item.is_none())
+            .collect())
     }
 
     /// Remove an upload (finished, terminated or expired). Removing one
@@ -682,9 +750,25 @@ mod tests {
     }
 
     #[test]
+    fn sealed_uploads_keep_their_state_not_their_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spool(dir.path());
+        let up = s.create(3, "a", BTreeMap::new(), 1, 10).unwrap();
+        s.append(&up.id, 0, &b"abc"[..], None).unwrap();
+        assert_eq!(s.pending().unwrap().len(), 1);
+        let st = s.mark_sealed(&up.id, "item1").unwrap();
+        assert!(st.is_complete());
+        assert_eq!(s.state(&up.id).unwrap().item.as_deref(), Some("item1"));
+        assert!(s.pending().unwrap().is_empty());
+        assert!(!dir.path().join(format!("{}.data", up.id)).exists());
+        assert!(s.reader(&up.id).is_err());
+    }
+
+    #[test]
     fn one_writer_per_upload() {
         let dir = tempfile::tempdir().unwrap();
         let s = spool(dir.path());
+        let s = s.with_claim_wait(std::time::Duration::from_millis(50));
         let up = s.create(5, "a", BTreeMap::new(), 1, 10).unwrap();
         let _held = s.claim(&up.id).unwrap();
         let e = s.append(&up.id, 0, &b"x"[..], None).unwrap_err();

@@ -29,6 +29,18 @@ pub struct Submission {
     pub expected_sha256: Option<[u8; 32]>,
 }
 
+impl Submission {
+    /// Check what it says before any byte is received (the same checks
+    /// sealing makes), so a long upload is not refused at its end.
+    pub fn check(&self) -> Result<(), VaultError> {
+        check_options(&self.options)?;
+        if let Some(f) = &self.filename {
+            check_filename(f)?;
+        }
+        Ok(())
+    }
+}
+
 /// An item's original, opened for reading anywhere in it.
 pub struct Original {
     /// The item id.

@@ -76,6 +76,12 @@ pub struct ItemSummary {
     pub filename: Option<String>,
     /// Tags, if any.
     pub tags: Vec<String>,
+    /// Its note, if any (for searching; not printed by `list`).
+    #[serde(skip)]
+    pub note: Option<String>,
+    /// The account that uploaded it to a team server, if one did.
+    #[serde(skip)]
+    pub submitted_by: Option<String>,
 }
 
 /// A metadata field with its value.
@@ -456,7 +462,9 @@ impl Vault {
         self.log().head(&self.log_key)
     }
 
-    pub(crate) fn size(&self) -> Result<u64, VaultError> {
+    /// The committed tree size: the latest checkpoint's, its signature
+    /// checked (what every read is read at).
+    pub fn size(&self) -> Result<u64, VaultError> {
         Ok(self.head()?.map_or(0, |h| h.checkpoint.size))
     }
 
@@ -592,6 +600,8 @@ impl Vault {
                 tags: get("tags")
                     .map(|t| t.lines().map(str::to_owned).collect())
                     .unwrap_or_default(),
+                note: get("note"),
+                submitted_by: get("submitted-by"),
             });
         }
         Ok(out)
