@@ -17,12 +17,16 @@ mod error;
 mod limits;
 pub mod log;
 mod serve;
+pub mod team;
 pub mod verifier;
 pub mod witness;
 
 pub use error::{AppError, TEXT};
 pub use limits::Limits;
-pub use serve::{run, serve, with_limits};
+pub use serve::{
+    PeerAddr, TlsConfig, run, run_layered, run_tls, serve, serve_layered, serve_tls, tls_config,
+    with_limits,
+};
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -39,6 +39,10 @@ const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 32\r\nRetry-After: 5\r\n\
 Connection: close\r\n\r\ntoo many connections; try again\n";
 
+/// The connection's peer address, in every request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Serves `router` on `listener` under `limits`, forever.
 ///
 /// The router gets the body-size and whole-request limits as tower layers
@@ -46,7 +50,57 @@ Connection: close\r\n\r\ntoo many connections; try again\n";
 /// to accept that is not about one connection (e.g. out of file
 /// descriptors) is reported, on stderr, and retried after a pause.
 pub async fn serve(listener: TcpListener, router: Router, limits: Limits) -> io::Result<()> {
-    let app = with_limits(router, &limits);
+    serve_layered(listener, with_limits(router, &limits), limits).await
+}
+
+/// TLS for a server: a certificate chain and its private key.
+pub type TlsConfig = Arc<tokio_rustls::rustls::ServerConfig>;
+
+/// Read a PEM certificate chain (leaf first) and its PEM private key into a
+/// TLS configuration (TLS 1.2 and 1.3, HTTP/1.1 by ALPN).
+pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> io::Result<TlsConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let named = |path: &std::path::Path, e: &dyn std::fmt::Display| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: {e}", path.display()),
+        )
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| named(cert, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| named(cert, &e))?;
+    if chain.is_empty() {
+        return Err(named(cert, &"holds no PEM certificate"));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| named(key, &e))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map_err(|e| named(key, &format!("does not go with the certificate: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// [`serve`] for an `app` that already has its per-request limits (some
+/// routes, such as an upload body, need other bounds than the rest).
+pub async fn serve_layered(listener: TcpListener, app: Router, limits: Limits) -> io::Result<()> {
+    serve_tls(listener, app, limits, None).await
+}
+
+/// [`serve_layered`], speaking TLS when `tls` is given: the handshake
+/// must finish within `header_read_timeout`.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<TlsConfig>,
+) -> io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let conns = Arc::new(Conns::new(&limits));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -74,26 +128,42 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits) -> io:
         let app = app.clone();
         let busy = conns.busy.subscribe();
         let write_timeout = limits.write_timeout;
+        let handshake_timeout = limits.header_read_timeout;
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            connection(stream, http, app, busy, write_timeout).await;
+            let stream = timed(stream, write_timeout);
+            match acceptor {
+                None => connection(stream, peer, http, app, busy).await,
+                Some(acceptor) => {
+                    let Ok(Ok(tls)) =
+                        tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+                    else {
+                        return; // a failed or too slow handshake: nothing to answer
+                    };
+                    connection(tls, peer, http, app, busy).await;
+                }
+            }
         });
     }
 }
 
 /// Runs one connection to its end, shedding it when the server is busy.
-async fn connection(
-    stream: TcpStream,
+async fn connection<S>(
+    stream: S,
+    peer: std::net::SocketAddr,
     http: http1::Builder,
     app: Router,
     mut busy: watch::Receiver<bool>,
-    write_timeout: Duration,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let asked = Arc::new(AtomicBool::new(false));
     let service = {
         let (asked, busy) = (Arc::clone(&asked), busy.clone());
-        hyper::service::service_fn(move |req: Request<Incoming>| {
+        hyper::service::service_fn(move |mut req: Request<Incoming>| {
             asked.store(true, Ordering::Relaxed);
+            req.extensions_mut().insert(PeerAddr(peer));
             let (app, busy) = (app.clone(), busy.clone());
             async move {
                 let mut resp = app.oneshot(req.map(Body::new)).await?;
@@ -106,7 +176,7 @@ async fn connection(
             }
         })
     };
-    let conn = http.serve_connection(TokioIo::new(timed(stream, write_timeout)), service);
+    let conn = http.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     loop {
         tokio::select! {
@@ -132,6 +202,22 @@ async fn connection(
 /// Binds nothing: runs [`serve`] on an already bound listener, on a
 /// runtime of `limits.threads` threads, blocking this thread forever.
 pub fn run(listener: std::net::TcpListener, router: Router, limits: Limits) -> io::Result<()> {
+    let app = with_limits(router, &limits);
+    run_layered(listener, app, limits)
+}
+
+/// [`run`] for an `app` that already has its per-request limits.
+pub fn run_layered(listener: std::net::TcpListener, app: Router, limits: Limits) -> io::Result<()> {
+    run_tls(listener, app, limits, None)
+}
+
+/// [`run_layered`], speaking TLS when `tls` is given.
+pub fn run_tls(
+    listener: std::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<TlsConfig>,
+) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(limits.threads.max(1))
@@ -143,7 +229,7 @@ pub fn run(listener: std::net::TcpListener, router: Router, limits: Limits) -> i
         .build()?;
     runtime.block_on(async move {
         let listener = TcpListener::from_std(listener)?;
-        serve(listener, router, limits).await
+        serve_tls(listener, app, limits, tls).await
     })
 }
 

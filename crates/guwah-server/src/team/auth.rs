@@ -1,0 +1,152 @@
+//! Who a request is from, and what their role lets them do.
+//!
+//! Scripts send `Authorization: Bearer gwt_…` (an API token from
+//! `guwah user token`); browsers send the `guwah_session` cookie from
+//! `POST /api/login` (`HttpOnly`, `SameSite=Strict`, `Secure` behind TLS),
+//! and with it, on every request that changes anything, the session's CSRF
+//! token in `X-CSRF-Token`: a cookie alone never writes.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use guwah_store::CredentialKind;
+use guwah_vault::{Principal, Role};
+use subtle::ConstantTimeEq;
+
+use super::error::{ApiError, ApiResult};
+use super::state::TeamState;
+use crate::serve::PeerAddr;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "guwah_session";
+/// The header that carries the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated request's account.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who, with which role, by which credential.
+    pub principal: Principal,
+    /// The client's address, for the audit.
+    pub address: String,
+}
+
+impl Caller {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role], what: &str) -> ApiResult<()> {
+        if roles.contains(&self.principal.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "{what}: not allowed for the {} role",
+                self.principal.role.as_str()
+            )))
+        }
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.principal.role
+    }
+}
+
+/// The client's address: the connection's peer, or — only when the peer
+/// is the configured reverse proxy — the last address it appended to
+/// `X-Forwarded-For`.
+pub fn client_address(parts: &Parts, state: &TeamState) -> String {
+    let peer = parts.extensions.get::<PeerAddr>().map(|p| p.0.ip());
+    if let (Some(peer), Some(proxy)) = (peer, state.config.trusted_proxy)
+        && peer.to_canonical() == proxy.to_canonical()
+        && let Some(ip) = forwarded_for(&parts.headers)
+    {
+        return ip.to_string();
+    }
+    peer.map_or_else(|| "unknown".into(), |ip| ip.to_canonical().to_string())
+}
+
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?;
+    let ip = last.rsplit(',').next()?.trim();
+    ip.parse::<IpAddr>()
+        .ok()
+        .or_else(|| ip.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The credential a request carries, and whether it came as a cookie.
+fn credential(headers: &HeaderMap) -> ApiResult<Option<(String, bool)>> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let auth = auth.to_str().unwrap_or("");
+        let Some(token) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+        else {
+            return Err(ApiError::unauthenticated());
+        };
+        return Ok(Some((token.trim().to_owned(), false)));
+    }
+    Ok(cookie(headers, SESSION_COOKIE).map(|c| (c.to_owned(), true)))
+}
+
+/// Methods that change nothing, and so need no CSRF token.
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<TeamState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &TeamState) -> ApiResult<Self> {
+        let Some((secret, from_cookie)) = credential(&parts.headers)? else {
+            return Err(ApiError::unauthenticated());
+        };
+        let address = client_address(parts, state);
+        let sent_csrf = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let safe = is_safe(&parts.method);
+        state
+            .read(move |vault| {
+                let Some(principal) = vault.authenticate(&secret)? else {
+                    return Err(ApiError::unauthenticated());
+                };
+                if from_cookie && principal.via != CredentialKind::Session {
+                    // An API token is never a cookie.
+                    return Err(ApiError::unauthenticated());
+                }
+                if from_cookie && !safe {
+                    let want = vault.csrf_token(&principal.credential)?;
+                    let ok = sent_csrf
+                        .as_deref()
+                        .is_some_and(|s| bool::from(s.as_bytes().ct_eq(want.as_bytes())));
+                    if !ok {
+                        return Err(ApiError::forbidden(
+                            "missing or wrong X-CSRF-Token: a signed-in page sends the token it got from POST /api/login or GET /api/session",
+                        ));
+                    }
+                }
+                Ok(Caller { principal, address })
+            })
+            .await
+    }
+}

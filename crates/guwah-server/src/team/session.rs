@@ -1,0 +1,169 @@
+//! Signing in and out: `POST /api/login`, `POST /api/logout`,
+//! `GET /api/session`.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use guwah_store::CredentialKind;
+use guwah_vault::LoginRefusal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zeroize::Zeroizing;
+
+use super::auth::{Caller, SESSION_COOKIE, client_address};
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::json::JsonBody;
+use super::state::{TeamState, too_many};
+
+/// A sign-in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The account name.
+    pub name: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// Who is signed in.
+#[derive(Serialize, ToSchema)]
+pub struct SessionInfo {
+    /// The account name.
+    pub name: String,
+    /// Its role: admin, coordinator, reviewer, collector or viewer.
+    pub role: String,
+    /// `session` (a browser cookie) or `token` (an API token).
+    pub via: String,
+    /// For a session: the value to send as `X-CSRF-Token` with every
+    /// request that changes anything.
+    pub csrf_token: Option<String>,
+    /// For a new session: Unix seconds it ends.
+    pub expires_at: Option<i64>,
+}
+
+/// The client's address, for extractors that need no account.
+pub struct Address(pub String);
+
+impl FromRequestParts<TeamState> for Address {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &TeamState) -> ApiResult<Self> {
+        Ok(Address(client_address(parts, state)))
+    }
+}
+
+fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie is ASCII")
+}
+
+/// Sign in with a name and password; sets the session cookie.
+#[utoipa::path(post, path = "/api/login", tag = "session",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SessionInfo),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Wrong name or password, or a disabled account", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Not a valid name", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<TeamState>,
+    Address(address): Address,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let req: LoginRequest = body.parse()?;
+    let password = Zeroizing::new(req.password);
+    guwah_vault::check_name(&req.name)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    if let Err(wait) = state.login_attempts.check(&address) {
+        return Err(too_many("sign-in attempts from this address", wait));
+    }
+    if let Err(wait) = state.login_failures.check(&req.name) {
+        return Err(too_many("failed sign-ins for this account", wait));
+    }
+    state.login_attempts.record(&address);
+    let name = req.name.clone();
+    let secure = state.config.secure_cookies;
+    let outcome = state
+        .write(move |vault| Ok(vault.login(&name, password.as_bytes(), &address)?))
+        .await?;
+    match outcome {
+        Ok(session) => {
+            state.login_failures.clear(&req.name);
+            let max_age = session.expires_at - guwah_vault::unix_now();
+            let cookie = session_cookie(&session.secret, max_age.max(0), secure);
+            let info = SessionInfo {
+                name: session.principal.name.clone(),
+                role: session.principal.role.as_str().into(),
+                via: "session".into(),
+                csrf_token: Some(session.csrf.clone()),
+                expires_at: Some(session.expires_at),
+            };
+            Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+        }
+        Err(LoginRefusal::BadCredentials | LoginRefusal::Disabled) => {
+            state.login_failures.record(&req.name);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong name or password (or the account is disabled)",
+            ))
+        }
+    }
+}
+
+/// End this session (or revoke the API token used); clears the cookie.
+#[utoipa::path(post, path = "/api/logout", tag = "session",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Missing CSRF token", body = ErrorBody),
+    ))]
+pub async fn logout(State(state): State<TeamState>, caller: Caller) -> ApiResult<Response> {
+    let credential = caller.principal.credential.clone();
+    let secure = state.config.secure_cookies;
+    state
+        .write(move |vault| Ok(vault.logout(&credential)?))
+        .await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie("", 0, secure))],
+    )
+        .into_response())
+}
+
+/// Who is signed in, and the session's CSRF token.
+#[utoipa::path(get, path = "/api/session", tag = "session",
+    responses(
+        (status = 200, description = "The caller", body = SessionInfo),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn session(
+    State(state): State<TeamState>,
+    caller: Caller,
+) -> ApiResult<Json<SessionInfo>> {
+    let p = caller.principal;
+    let csrf_token = match p.via {
+        CredentialKind::Session => {
+            let credential = p.credential.clone();
+            Some(state.read(move |v| Ok(v.csrf_token(&credential)?)).await?)
+        }
+        CredentialKind::Token => None,
+    };
+    Ok(Json(SessionInfo {
+        name: p.name,
+        role: p.role.as_str().into(),
+        via: match p.via {
+            CredentialKind::Session => "session".into(),
+            CredentialKind::Token => "token".into(),
+        },
+        csrf_token,
+        expires_at: None,
+    }))
+}
