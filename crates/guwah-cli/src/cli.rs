@@ -159,6 +159,11 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     Similar(crate::cmd_similar::SimilarArgs),
     /// Clusters of near-duplicate pictures and videos across the vault.
     Duplicates(crate::cmd_similar::DuplicatesArgs),
+    /// The team server: accounts, resumable uploads and role-based reading over HTTP.
+    Serve(crate::cmd_serve::ServeArgs),
+    /// The team server's accounts, kept in the vault: add, list, disable, role, password, token.
+    #[command(subcommand, after_help = crate::cmd_user::ROLES_HELP)]
+    User(crate::cmd_user::UserCommand),
     /// Build a demo vault from the bundled sample evidence, step by step.
     Demo {
         /// Where to build it (default: a new temporary folder, kept afterwards).

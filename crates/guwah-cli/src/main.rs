@@ -15,8 +15,10 @@ mod cmd_log;
 mod cmd_ots;
 mod cmd_package;
 mod cmd_publish;
+mod cmd_serve;
 mod cmd_similar;
 mod cmd_timestamp;
+mod cmd_user;
 mod cmd_vault;
 mod cmd_web;
 mod cmd_witness;
@@ -69,6 +71,8 @@ fn run(ctx: &Ctx, command: &Command) -> Outcome {
         Command::Search(args) => cmd_chat::search(ctx, args),
         Command::Similar(args) => cmd_similar::similar(ctx, args),
         Command::Duplicates(args) => cmd_similar::duplicates(ctx, args),
+        Command::Serve(args) => cmd_serve::run(ctx, args),
+        Command::User(cmd) => cmd_user::run(ctx, cmd),
         Command::Demo { dir } => demo::run(dir.as_deref()),
     }
 }
