@@ -23,6 +23,7 @@ mod logbench;
 mod media;
 mod pdq;
 mod proc;
+mod team;
 mod witness;
 
 use std::fmt::Write as _;
@@ -66,6 +67,11 @@ usage: cargo run --release -p guwah-bench -- [OPTIONS]
   --pdq [--quick] only the PDQ benchmark: guwah-pdq against PyPI pdqhash (Meta's C++) on the
                   shared/fixtures/pdq images (20 reps; --quick: 3), then MIH query latency at
                   1M hashes (--quick: 200k); targets: hashing as fast as the reference, query < 10 ms
+  --server        only the team-server benchmark: `guwah serve` item reads and listing by 50
+                  keep-alive clients against the same stack answering a constant (targets
+                  >= 5000/s, p99 < 50 ms), 50 tus uploads cut at random (0 lost, 0 duplicated),
+                  one 2 GiB upload against `dd bs=1M conv=fsync` (<= 1.5x, RSS < 200 MiB)
+                  (--quick: 200 items, 3 s, 20 uploads, 256 MiB)
   --bundle-files N  payload files in the --bundle package (default 10000)
   --bundle-gb N   payload size of the --bundle package, in GiB (default 10)
   -h, --help      this help";
@@ -86,6 +92,7 @@ struct Opts {
     witness: bool,
     bundle: bool,
     media: bool,
+    server: bool,
     bundle_files: u64,
     bundle_bytes: u64,
     clients: Option<usize>,
@@ -115,6 +122,7 @@ fn parse_args() -> Result<Opts, String> {
         witness: false,
         bundle: false,
         media: false,
+        server: false,
         bundle_files: 0,
         bundle_bytes: 0,
         clients: None,
@@ -158,6 +166,7 @@ fn parse_args() -> Result<Opts, String> {
             "--clients" => o.clients = Some(num(&a, value(&a)?)?.max(1) as usize),
             "--bundle" => o.bundle = true,
             "--media" => o.media = true,
+            "--server" => o.server = true,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -662,6 +671,9 @@ fn real_main() -> Result<(), String> {
     let mut commands = Vec::new();
     let guwah = locate_guwah(&opts, &mut commands)?;
 
+    if opts.server {
+        return team::run(&guwah, &dir, opts.quick);
+    }
     if opts.witness {
         let (logs, clients, secs) = if opts.quick {
             (20, 10, 3)
