@@ -161,6 +161,8 @@ reports the existing item. Nothing is written if any input is missing, unreadabl
     Duplicates(crate::cmd_similar::DuplicatesArgs),
     /// The team server: accounts, resumable uploads and role-based reading over HTTP.
     Serve(crate::cmd_serve::ServeArgs),
+    /// Send items to a team server, which re-verifies each before sealing it (resumable).
+    Push(crate::cmd_push::PushArgs),
     /// The team server's accounts, kept in the vault: add, list, disable, role, password, token.
     #[command(subcommand, after_help = crate::cmd_user::ROLES_HELP)]
     User(crate::cmd_user::UserCommand),

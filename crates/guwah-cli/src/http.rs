@@ -26,9 +26,19 @@ pub struct Reply {
     pub content_type: String,
     /// The body, at most the limit asked for.
     pub body: Vec<u8>,
+    /// Every header, names lowercased (at most 100).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The media type of `Content-Type`, without parameters.
     pub fn mime(&self) -> &str {
         self.content_type.split(';').next().unwrap_or("").trim()
@@ -97,8 +107,40 @@ impl HttpClient {
     }
 }
 
+impl HttpClient {
+    /// Any request: `method` on `url` with `headers` and `body`, reading at
+    /// most `limit` bytes of the answer.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        limit: u64,
+    ) -> Result<Reply, HttpError> {
+        let mut req = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(body)
+            .map_err(|e| HttpError::Transport(e.to_string()))?;
+        let resp = self
+            .agent
+            .run(req)
+            .map_err(|e| HttpError::Transport(e.to_string()))?;
+        read(resp, limit)
+    }
+}
+
 fn read(mut resp: ureq::http::Response<ureq::Body>, limit: u64) -> Result<Reply, HttpError> {
     let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .take(100)
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
     let content_type = resp
         .headers()
         .get("content-type")
@@ -121,6 +163,7 @@ fn read(mut resp: ureq::http::Response<ureq::Body>, limit: u64) -> Result<Reply,
         status,
         content_type,
         body,
+        headers,
     })
 }
 

@@ -15,6 +15,7 @@ mod cmd_log;
 mod cmd_ots;
 mod cmd_package;
 mod cmd_publish;
+mod cmd_push;
 mod cmd_serve;
 mod cmd_similar;
 mod cmd_timestamp;
@@ -72,6 +73,7 @@ fn run(ctx: &Ctx, command: &Command) -> Outcome {
         Command::Similar(args) => cmd_similar::similar(ctx, args),
         Command::Duplicates(args) => cmd_similar::duplicates(ctx, args),
         Command::Serve(args) => cmd_serve::run(ctx, args),
+        Command::Push(args) => cmd_push::run(ctx, args),
         Command::User(cmd) => cmd_user::run(ctx, cmd),
         Command::Demo { dir } => demo::run(dir.as_deref()),
     }

@@ -187,6 +187,77 @@ fn tus_js_client_uploads_over_https_through_a_cut_connection() {
 }
 
 #[test]
+fn push_sends_a_second_vault_s_items_once() {
+    let server_vault = TestVault::init();
+    let token = account(&server_vault, "field-phone", "collector");
+    let server = serve(&server_vault, &[]);
+    // The collector's own vault, with its own log.
+    let phone = tempfile::tempdir().unwrap();
+    let root = phone.path().join("vault");
+    let o = guwah_cmd(&root, Some(PASS))
+        .args(["init", "--origin", "example.org/field-phone"])
+        .output()
+        .unwrap();
+    must_succeed(&o, "guwah init (phone)");
+    let samples = repo_root().join("samples/evidence");
+    let o = guwah_cmd(&root, Some(PASS))
+        .arg("add")
+        .arg(samples.join("testimony.txt"))
+        .arg(samples.join("call-screenshot.png"))
+        .args(["--source", "a relative abroad"])
+        .output()
+        .unwrap();
+    must_succeed(&o, "guwah add (phone)");
+    let push = || {
+        let o = guwah_cmd(&root, Some(PASS))
+            .args(["--json", "push", "--server", &server.url, "--token", &token])
+            .output()
+            .unwrap();
+        must_succeed(&o, "guwah push");
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let first = push();
+    assert_eq!(first["sent"].as_array().unwrap().len(), 2, "{first}");
+    let again = push();
+    assert_eq!(again["sent"].as_array().unwrap().len(), 0, "{again}");
+    assert_eq!(again["already"], 2, "only what is missing is sent: {again}");
+
+    let list = server_vault.list();
+    assert_eq!(list.len(), 2);
+    for item in &list {
+        let id = item["id"].as_str().unwrap();
+        let show = server_vault.ok(&["--json", "show", id]);
+        for want in [
+            "from-origin",
+            "example.org/field-phone",
+            "from-checkpoint",
+            "a relative abroad",
+            "field-phone",
+        ] {
+            assert!(show.contains(want), "{want}: {show}");
+        }
+    }
+    // The phone's log says where they went.
+    let o = guwah_cmd(&root, Some(PASS))
+        .args(["--json", "list"])
+        .output()
+        .unwrap();
+    let id = serde_json::from_slice::<Value>(&o.stdout).unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = guwah_cmd(&root, Some(PASS))
+        .args(["--json", "show", &id])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        shown.contains("\"push\"") && shown.contains(&server.url),
+        "{shown}"
+    );
+}
+
+#[test]
 fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
     need(
         "st",

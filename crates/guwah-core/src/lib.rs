@@ -26,6 +26,7 @@ pub mod merkle;
 pub mod monitor;
 pub mod note;
 pub mod ots;
+pub mod push;
 pub mod receipt;
 pub mod record;
 pub mod tiles;

@@ -83,7 +83,7 @@ fn server() -> Server {
             ..Default::default()
         },
         via: "upload",
-        expected_sha256: None,
+        ..Default::default()
     };
     let bytes = gps_photo();
     let photo = vault
@@ -321,6 +321,18 @@ fn matrix(s: &Server) -> Vec<Route> {
             Some(json!({"ids": [photo]})),
         ),
         (Method::GET, "/api/openapi.json".into(), None, None),
+        (
+            Method::POST,
+            "/api/push".into(),
+            Some(&["coord", "collector", "collector2"]),
+            Some(json!({})),
+        ),
+        (
+            Method::GET,
+            "/api/push/received?origin=x".into(),
+            Some(&["coord", "collector", "collector2"]),
+            None,
+        ),
     ]
 }
 
@@ -342,7 +354,8 @@ async fn every_route_refuses_every_role_that_must_not_reach_it() {
             let p = p
                 .replace(&s.photo, "{id}")
                 .replace(&"0".repeat(64), "{id}")
-                .replace("/viewer/", "/{name}/");
+                .replace("/viewer/", "/{name}/")
+                .replace("?origin=x", "");
             (m.to_string(), p)
         })
         .collect();
@@ -1094,6 +1107,123 @@ async fn an_upload_whose_hash_does_not_match_is_refused_whole() {
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(s.tree_size(), size);
+}
+
+#[tokio::test]
+async fn a_push_is_re_verified_before_a_byte_is_taken() {
+    let s = server();
+    let dir = tempfile::tempdir().unwrap();
+    let phone = Vault::init(
+        &dir.path().join("phone"),
+        b"phone pass",
+        Some("example.org/phone"),
+        FAST,
+    )
+    .unwrap();
+    let text = std::fs::read(sample("testimony.txt")).unwrap();
+    let input = dir.path().join("statement.txt");
+    std::fs::write(&input, b"a statement, pushed from a phone's own vault").unwrap();
+    let added = phone
+        .add(
+            &[input],
+            &guwah_vault::AddOptions {
+                note: Some("from the phone".into()),
+                ..Default::default()
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+    let id = added.items[0].id.clone();
+    let (bundle, _) = phone.push_out(&id, "https://server.example").unwrap();
+    let good = team::push_request(&bundle);
+    let size = s.tree_size();
+
+    // Every tampering is refused by name, and nothing changes.
+    let mut wrong_value = good.clone();
+    for f in wrong_value["fields"].as_array_mut().unwrap() {
+        if f[0] == "note" {
+            f[1] = json!("from somewhere else");
+        }
+    }
+    let mut wrong_index = good.clone();
+    wrong_index["index"] = json!(bundle.index + 1);
+    let mut other_key = good.clone();
+    other_key["vkey"] = json!(s.state.vault.log_vkey());
+    let mut bad_record = good.clone();
+    let mut rec = bundle.record.clone();
+    let last = rec.len() - 2;
+    rec[last] ^= 1;
+    bad_record["record"] = json!(STANDARD.encode(&rec));
+    for (tampered, why) in [
+        (&wrong_value, "field note"),
+        (&wrong_index, "not in the sender's log"),
+        (&other_key, "checkpoint"),
+        (&bad_record, "record"),
+    ] {
+        let a = s
+            .post_json("/api/push", Some("collector"), tampered.clone())
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        let e = a.json()["error"].as_str().unwrap().to_owned();
+        assert!(e.contains(why), "{why}: {e}");
+    }
+    assert_eq!(s.tree_size(), size);
+
+    let a = s
+        .post_json("/api/push", Some("collector"), good.clone())
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let at = a.json()["upload"].as_str().unwrap().to_owned();
+    let bytes = b"a statement, pushed from a phone's own vault";
+    // Bytes that are not the record's are refused.
+    let wrong = patch(&s, "collector", &at, 0, &bytes.map(|b| b ^ 1), None).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.tree_size(), size);
+    let a = s
+        .post_json("/api/push", Some("collector"), good.clone())
+        .await;
+    let at = a.json()["upload"].as_str().unwrap().to_owned();
+    let done = patch(&s, "collector", &at, 0, bytes, None).await;
+    assert_eq!(
+        done.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        String::from_utf8_lossy(&done.body)
+    );
+    let item = done.headers["x-guwah-item"].to_str().unwrap().to_owned();
+    let shown = s
+        .get(&format!("/api/items/{item}"), Some("coord"))
+        .await
+        .json()
+        .to_string();
+    for want in [
+        "from-origin",
+        "example.org/phone",
+        "from-index",
+        "from-checkpoint",
+        "\"push\"",
+        "from the phone",
+    ] {
+        assert!(shown.contains(want), "{want}: {shown}");
+    }
+    // The server knows what it has, and says so.
+    let got = s
+        .get(
+            "/api/push/received?origin=example.org%2Fphone",
+            Some("collector"),
+        )
+        .await
+        .json();
+    assert_eq!(got["indices"], json!([bundle.index]));
+    let again = s.post_json("/api/push", Some("collector"), good).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["item"], item.as_str());
+    let _ = text;
 }
 
 fn hex(b: &[u8]) -> String {

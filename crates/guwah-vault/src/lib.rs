@@ -65,7 +65,7 @@ pub use similar::{
     SimilarReport,
 };
 pub use spool::{Appended, CHUNK as SPOOL_CHUNK, Spool, SpoolError, SpoolReader, UploadState};
-pub use team::{Original, ReadSeek, Submission};
+pub use team::{Original, PushBundle, ReadSeek, Submission};
 pub use timestamps::{
     SharedTransport, StampOutcome, TIMESTAMPS_DIR, TSA_FILE, TsaConfig, TsaTransport,
 };

@@ -126,11 +126,14 @@ impl LogWriter<'_> {
     pub fn head(&self, key: &Verifier) -> Result<Option<Head>, VaultError> {
         match self.checkpoints.latest()? {
             None => Ok(None),
-            Some(note) => {
-                let checkpoint = self.open_note(&note, key, "log/checkpoint")?;
-                Ok(Some(Head { note, checkpoint }))
-            }
+            Some(note) => self.head_of(note, key).map(Some),
         }
+    }
+
+    /// The head whose checkpoint note is `note`, its signature checked.
+    pub fn head_of(&self, note: Vec<u8>, key: &Verifier) -> Result<Head, VaultError> {
+        let checkpoint = self.open_note(&note, key, "log/checkpoint")?;
+        Ok(Head { note, checkpoint })
     }
 
     /// Write the tiles and bundles for `entries` appended to a tree of

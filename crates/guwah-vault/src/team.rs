@@ -27,6 +27,12 @@ pub struct Submission {
     /// The SHA-256 the sender computed before sending: bytes that do not
     /// have it are refused and nothing is sealed.
     pub expected_sha256: Option<[u8; 32]>,
+    /// Field values checked elsewhere (a push's, against the sender's
+    /// commitments), sealed in the item record.
+    pub fields: Vec<(String, String)>,
+    /// More fields of the `received` event (a push's `from-origin`,
+    /// `from-index`, `from-checkpoint`).
+    pub received: Vec<(String, String)>,
 }
 
 impl Submission {
@@ -38,6 +44,40 @@ impl Submission {
             check_filename(f)?;
         }
         Ok(())
+    }
+}
+
+/// What `guwah push` sends about an item, for the receiver to re-verify
+/// (`guwah_core::push::verify_pushed`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PushBundle {
+    /// The sender's log key (C2SP vkey).
+    pub vkey: String,
+    /// The sender's signed checkpoint.
+    pub checkpoint: String,
+    /// The item record, the sender's log leaf.
+    #[serde(with = "b64")]
+    pub record: Vec<u8>,
+    /// Its index in the sender's log.
+    pub index: u64,
+    /// RFC 9162 inclusion proof, standard base64 hashes.
+    pub proof: Vec<String>,
+    /// Field name, value and salt (standard base64).
+    pub fields: Vec<(String, String, String)>,
+}
+
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -115,6 +155,15 @@ impl Vault {
             check_filename(f)?;
             values.push(("filename".into(), f.clone()));
         }
+        for (name, value) in &sub.fields {
+            guwah_core::record::check_field_name(name).map_err(|e| VaultError::BadArgument {
+                what: format!("field {name:?}"),
+                why: e.to_string(),
+            })?;
+            if name != "submitted-by" && !values.iter().any(|(n, _)| n == name) {
+                values.push((name.clone(), value.clone()));
+            }
+        }
         values.push(("submitted-by".into(), account.into()));
         let mut w = self.writer()?;
         let mut append = w.append()?;
@@ -154,15 +203,13 @@ impl Vault {
             item_id: id.clone(),
             sealed: Vec::new(),
         };
-        let (event_leaf, _) = append.push_event(
-            Action::Received,
-            &item_row,
-            &[
-                ("account".into(), account.into()),
-                ("via".into(), sub.via.into()),
-            ],
-            &timestamp_now(),
-        )?;
+        let mut event = vec![
+            ("account".to_string(), account.to_string()),
+            ("via".to_string(), sub.via.to_string()),
+        ];
+        event.extend(sub.received.iter().cloned());
+        let (event_leaf, _) =
+            append.push_event(Action::Received, &item_row, &event, &timestamp_now())?;
         append.push_submission(&id, account_key, event_leaf);
         let item = AddedItem {
             path: PathBuf::from(&name),
@@ -205,13 +252,51 @@ impl Vault {
     /// `exported` event that names the account (output `download`): no
     /// byte leaves before its record is in the log.
     pub fn open_original(&self, id: &str, account: &str) -> Result<Original, VaultError> {
+        let mut values = crate::export::handover_values("download", None, None)?;
+        values.push(("account".into(), account.into()));
+        Ok(self.hand_over(id, values)?.0)
+    }
+
+    /// Item `id` as `guwah push` sends it to the team server `server`:
+    /// what the server re-verifies (record, inclusion proof, checkpoint,
+    /// log key, field values with their salts) and the original, after
+    /// sealing an `exported` event (output `push`, recipient the server).
+    pub fn push_out(&self, id: &str, server: &str) -> Result<(PushBundle, Original), VaultError> {
+        let values = crate::export::handover_values("push", Some(server), None)?;
+        let (original, row) = self.hand_over(id, values)?;
+        let keys = self.keys()?;
+        let size = self.size()?;
+        let (record, _) = self.record_of(&row, size)?;
+        let proof = self.log().inclusion(row.leaf_index, size, &record)?;
+        let checkpoint = self.checkpoint_note(Some(proof.tree_size))?;
+        let fields = crate::index::Private::open(&keys.index_key, &row)?
+            .fields
+            .into_iter()
+            .map(|(name, v)| (name, v.value, v.salt))
+            .collect();
+        let bundle = PushBundle {
+            vkey: self.log_vkey(),
+            checkpoint: String::from_utf8_lossy(&checkpoint).into_owned(),
+            record,
+            index: row.leaf_index,
+            proof: proof.hashes,
+            fields,
+        };
+        Ok((bundle, original))
+    }
+
+    /// Seal an `exported` event with `values` on item `id`, then open its
+    /// original.
+    fn hand_over(
+        &self,
+        id: &str,
+        values: Vec<(String, String)>,
+    ) -> Result<(Original, EntryRow), VaultError> {
         let keys = self.keys()?;
         let row = self.resolve(id)?;
         let mut w = self.writer()?;
         let (_, record) = self.record_of(&row, w.size())?;
         let item = Self::item_record(&record, &row)?;
-        let mut values = crate::export::handover_values("download", None, None)?;
-        values.push(("account".into(), account.into()));
         w.append_events(&[(&row, values)], Action::Exported)?;
         drop(w);
         let reader = self.blob_reader(&keys.blob_name(&item.sha256), &keys.blob_key)?;
@@ -225,14 +310,15 @@ impl Vault {
             .fields
             .get("filename")
             .map(|v| v.value.clone());
-        Ok(Original {
+        let original = Original {
             id: row.record_id.clone(),
             sha256: hex32(&item.sha256),
             size: item.size,
             media_type: item.media_type.clone(),
             filename,
             reader: Box::new(reader),
-        })
+        };
+        Ok((original, row))
     }
 
     /// Add a note to item `id` for `account`, as an `annotated` event

@@ -46,6 +46,9 @@ pub struct Vault {
     pub(crate) origin: String,
     pub(crate) log_key: Verifier,
     pub(crate) keys: Option<VaultKeys>,
+    /// The last checkpoint whose signature was checked: the same bytes
+    /// need no second check (a server reads the head on every request).
+    head_cache: std::sync::Mutex<Option<Head>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -344,6 +347,7 @@ impl Vault {
             origin,
             log_key,
             keys,
+            head_cache: std::sync::Mutex::new(None),
         }
     }
 
@@ -459,7 +463,18 @@ impl Vault {
     }
 
     pub(crate) fn head(&self) -> Result<Option<Head>, VaultError> {
-        self.log().head(&self.log_key)
+        let Some(note) = self.checkpoints.latest()? else {
+            return Ok(None);
+        };
+        let mut cache = self.head_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = &*cache
+            && h.note == note
+        {
+            return Ok(Some(h.clone()));
+        }
+        let head = self.log().head_of(note, &self.log_key)?;
+        *cache = Some(head.clone());
+        Ok(Some(head))
     }
 
     /// The committed tree size: the latest checkpoint's, its signature

@@ -66,6 +66,7 @@ mod exports;
 mod items;
 mod json;
 mod openapi;
+mod push;
 mod query;
 mod security;
 mod sensitive;
@@ -84,6 +85,7 @@ use axum::routing::{get, post};
 
 pub use auth::{CSRF_HEADER, Caller, SESSION_COOKIE};
 pub use error::{ApiError, ApiResult};
+pub use push::request_json as push_request;
 pub use sensitive::is_sensitive;
 pub use state::TeamState;
 
@@ -118,6 +120,8 @@ pub fn router(state: TeamState) -> Router {
         .route("/api/users/{name}/token", post(admin::token))
         .route("/api/audit", get(admin::audit))
         .route("/api/exports", post(exports::export))
+        .route("/api/push", post(push::push))
+        .route("/api/push/received", get(push::received))
         .route("/api/openapi.json", get(openapi::document));
     if let Some(root) = state.vault.local_root() {
         // The public log (C2SP tlog-tiles), read-only, for monitors and

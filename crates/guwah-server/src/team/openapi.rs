@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, error, exports, items, session, uploads};
+use super::{admin, error, exports, items, push, session, uploads};
 
 struct Security;
 
@@ -39,7 +39,7 @@ impl Modify for Security {
         items::list, items::show, items::original, items::annotate,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
         admin::users, admin::add_user, admin::set_role, admin::disable, admin::token, admin::audit,
-        exports::export,
+        exports::export, push::push, push::received,
         document,
     ),
     components(schemas(error::ErrorBody)),

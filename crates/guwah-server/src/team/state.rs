@@ -30,7 +30,26 @@ pub struct TeamState {
     /// Every item's summary, as of a tree size: listing and searching read
     /// this, not the whole log each time.
     items: Arc<Mutex<Option<Summaries>>>,
+    /// Items' details at one tree size (bounded): reads do not change
+    /// them, and a write empties it.
+    details: Arc<Mutex<Details>>,
 }
+
+/// An item's details, inclusion proof and the checkpoint it is against.
+pub(crate) type Detail = (
+    guwah_vault::ItemDetails,
+    guwah_vault::InclusionProof,
+    Vec<u8>,
+);
+
+#[derive(Default)]
+struct Details {
+    size: u64,
+    map: std::collections::HashMap<String, Arc<Detail>>,
+}
+
+/// Details kept at most.
+const MAX_DETAILS: usize = 10_000;
 
 /// Every item's summary as of a tree size.
 type Summaries = (u64, Arc<Vec<ItemSummary>>);
@@ -51,7 +70,13 @@ impl TeamState {
             login_attempts: Arc::new(Throttle::new(30, Duration::from_secs(60))),
             upload_creations: Arc::new(Throttle::new(120, Duration::from_secs(60))),
             items: Arc::new(Mutex::new(None)),
+            details: Arc::new(Mutex::new(Details::default())),
         })
+    }
+
+    /// A handle on the item details, for a blocking closure.
+    pub(crate) fn detail_cache(&self) -> DetailCache {
+        DetailCache(Arc::clone(&self.details))
     }
 
     /// A handle on the item summaries, for a blocking closure.
@@ -109,6 +134,36 @@ pub(crate) fn when_unlocked<T>(
             }
             other => return other,
         }
+    }
+}
+
+/// Items' details at the committed size.
+pub(crate) struct DetailCache(Arc<Mutex<Details>>);
+
+impl DetailCache {
+    /// Item `id`'s details (a full id), its inclusion proof and checkpoint
+    /// (blocking).
+    pub(crate) fn get(&self, vault: &Vault, id: &str) -> ApiResult<Arc<Detail>> {
+        let size = vault.size()?;
+        {
+            let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            if c.size != size {
+                c.map.clear();
+                c.size = size;
+            }
+            if let Some(d) = c.map.get(id) {
+                return Ok(Arc::clone(d));
+            }
+        }
+        let details = vault.show(id)?;
+        let proof = vault.inclusion_proof(id)?;
+        let note = vault.checkpoint_note(Some(proof.tree_size))?;
+        let d = Arc::new((details, proof, note));
+        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if c.size == size && c.map.len() < MAX_DETAILS {
+            c.map.insert(id.to_owned(), Arc::clone(&d));
+        }
+        Ok(d)
     }
 }
 

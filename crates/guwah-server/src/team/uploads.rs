@@ -31,6 +31,17 @@ pub const SUBMITTERS: &[Role] = &[Role::Coordinator, Role::Collector];
 /// The metadata key holding the submitting account's name (ours; a
 /// client's keys are only those of [`submission`]).
 const ACCOUNT_KEY: &str = "guwah.account";
+/// The metadata key holding a push's verified fields (ours, too).
+pub(crate) const PUSH_KEY: &str = "guwah.push";
+
+/// What a verified push seals besides the bytes.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct PushedFields {
+    /// The item's fields, checked against the sender's commitments.
+    pub fields: Vec<(String, String)>,
+    /// The `received` event's `from-*` fields.
+    pub received: Vec<(String, String)>,
+}
 
 fn tus_headers(resp: &mut Response) {
     let h = resp.headers_mut();
@@ -140,6 +151,21 @@ pub fn submission(meta: &BTreeMap<String, String>) -> ApiResult<Submission> {
                 sub.expected_sha256 = Some(want);
             }
             "filetype" | "type" | ACCOUNT_KEY => {}
+            PUSH_KEY => {
+                let push: PushedFields = serde_json::from_str(v).map_err(|e| {
+                    ApiError::internal(format!("a push upload's own metadata: {e}"))
+                })?;
+                sub.via = "push";
+                if sub.filename.is_none() {
+                    sub.filename = push
+                        .fields
+                        .iter()
+                        .find(|(n, _)| n == "filename")
+                        .map(|(_, v)| v.clone());
+                }
+                sub.fields = push.fields;
+                sub.received = push.received;
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
                     "Upload-Metadata: unknown key {other:?} (known: filename, note, tags, source, captured-at, sha256)"
@@ -268,16 +294,35 @@ async fn create_inner(state: TeamState, caller: Caller, headers: HeaderMap) -> A
             format!("Upload-Length: at most {max} bytes"),
         ));
     }
-    let mut meta = match header_str(&headers, "upload-metadata") {
+    let meta = match header_str(&headers, "upload-metadata") {
         Some(v) => parse_metadata(v)?,
         None => BTreeMap::new(),
     };
-    if meta.contains_key(ACCOUNT_KEY) {
+    if let Some(k) = meta.keys().find(|k| k.starts_with("guwah.")) {
         return Err(ApiError::bad_request(format!(
-            "Upload-Metadata: {ACCOUNT_KEY} is the server's"
+            "Upload-Metadata: {k}: keys starting with guwah. are the server's"
         )));
     }
     submission(&meta)?;
+    let up = start_upload(&state, &caller, length, meta).await?;
+    let mut r = StatusCode::CREATED.into_response();
+    tus_headers(&mut r);
+    offset_headers(&mut r, &up);
+    r.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&format!("/api/uploads/{}", up.id)).expect("hex"),
+    );
+    Ok(r)
+}
+
+/// Start an upload of `length` bytes for the caller, within the per-account
+/// limits; `meta` is what sealing it will need.
+pub(crate) async fn start_upload(
+    state: &TeamState,
+    caller: &Caller,
+    length: u64,
+    mut meta: BTreeMap<String, String>,
+) -> ApiResult<UploadState> {
     let key = caller.principal.key.clone();
     if let Err(wait) = state.upload_creations.check(&key) {
         return Err(too_many("uploads started", wait));
@@ -299,14 +344,7 @@ async fn create_inner(state: TeamState, caller: Caller, headers: HeaderMap) -> A
     })
     .await??;
     state.upload_creations.record(&caller.principal.key);
-    let mut r = StatusCode::CREATED.into_response();
-    tus_headers(&mut r);
-    offset_headers(&mut r, &up);
-    r.headers_mut().insert(
-        header::LOCATION,
-        HeaderValue::from_str(&format!("/api/uploads/{}", up.id)).expect("hex"),
-    );
-    Ok(r)
+    Ok(up)
 }
 
 fn too_many_uploads(limit: usize) -> ApiError {
