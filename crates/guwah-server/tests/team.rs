@@ -548,6 +548,29 @@ async fn sessions_need_the_csrf_token_to_write() {
 }
 
 #[tokio::test]
+async fn a_disabled_account_is_refused_at_once() {
+    let s = server();
+    assert_eq!(
+        s.get("/api/items", Some("reviewer")).await.status,
+        StatusCode::OK
+    );
+    let a = s
+        .send(
+            s.req(Method::POST, "/api/users/reviewer/disable", Some("admin"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.get("/api/items", Some("reviewer")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let audit = s.get("/api/audit", Some("admin")).await.json().to_string();
+    assert!(audit.contains("account-disabled"), "{audit}");
+}
+
+#[tokio::test]
 async fn sign_ins_are_audited_and_rate_limited() {
     let s = server();
     let wrong = json!({"name": "coord", "password": "not the password"});

@@ -191,6 +191,7 @@ pub async fn set_role(
     state
         .write(move |vault| Ok(vault.set_role(&name, role, &caller.principal.name)?))
         .await?;
+    state.forget_principals();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,6 +216,7 @@ pub async fn disable(
     state
         .write(move |vault| Ok(vault.disable_account(&name, &caller.principal.name)?))
         .await?;
+    state.forget_principals();
     Ok(StatusCode::NO_CONTENT)
 }
 

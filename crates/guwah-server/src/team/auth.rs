@@ -125,10 +125,24 @@ impl FromRequestParts<TeamState> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let safe = is_safe(&parts.method);
+        let key = {
+            use sha2::Digest;
+            let d: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
+            guwah_core::record::hex32(&d)
+        };
+        let known = state.cached_principal(&key);
+        let remember = state.clone();
         state
             .read(move |vault| {
-                let Some(principal) = vault.authenticate(&secret)? else {
-                    return Err(ApiError::unauthenticated());
+                let principal = match known {
+                    Some(p) => p,
+                    None => {
+                        let Some(p) = vault.authenticate(&secret)? else {
+                            return Err(ApiError::unauthenticated());
+                        };
+                        remember.remember_principal(key, p.clone());
+                        p
+                    }
                 };
                 if from_cookie && principal.via != CredentialKind::Session {
                     // An API token is never a cookie.

@@ -131,6 +131,7 @@ pub async fn logout(State(state): State<TeamState>, caller: Caller) -> ApiResult
     state
         .write(move |vault| Ok(vault.logout(&credential)?))
         .await?;
+    state.forget_principals();
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, session_cookie("", 0, secure))],

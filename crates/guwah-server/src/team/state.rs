@@ -33,7 +33,15 @@ pub struct TeamState {
     /// Items' details at one tree size (bounded): reads do not change
     /// them, and a write empties it.
     details: Arc<Mutex<Details>>,
+    /// Who each credential was, for a second (see [`PRINCIPAL_TTL`]).
+    principals: Arc<Mutex<HashMap<String, (Instant, guwah_vault::Principal)>>>,
 }
+
+/// How long a checked credential is trusted without asking the database
+/// again. The server's own sign-outs and account changes take effect at
+/// once (they empty the cache); a `guwah user disable` run beside the
+/// server takes effect within this time.
+pub const PRINCIPAL_TTL: Duration = Duration::from_secs(1);
 
 /// An item's details, inclusion proof and the checkpoint it is against.
 pub(crate) type Detail = (
@@ -71,7 +79,38 @@ impl TeamState {
             upload_creations: Arc::new(Throttle::new(120, Duration::from_secs(60))),
             items: Arc::new(Mutex::new(None)),
             details: Arc::new(Mutex::new(Details::default())),
+            principals: Arc::new(Mutex::new(HashMap::new())),
         })
+    }
+
+    /// The principal `key` (a credential's hash) was less than
+    /// [`PRINCIPAL_TTL`] ago.
+    pub(crate) fn cached_principal(&self, key: &str) -> Option<guwah_vault::Principal> {
+        let map = self.principals.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < PRINCIPAL_TTL)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// Remember who `key` is.
+    pub(crate) fn remember_principal(&self, key: String, p: guwah_vault::Principal) {
+        let mut map = self.principals.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_KEYS {
+            map.retain(|_, (at, _)| at.elapsed() < PRINCIPAL_TTL);
+            if map.len() >= MAX_KEYS {
+                map.clear();
+            }
+        }
+        map.insert(key, (Instant::now(), p));
+    }
+
+    /// Forget every remembered principal (after a sign-out or an account
+    /// change).
+    pub(crate) fn forget_principals(&self) {
+        self.principals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// A handle on the item details, for a blocking closure.
