@@ -512,14 +512,19 @@ fn disposition(filename: Option<&str>, id: &str) -> HeaderValue {
 /// A single byte range of `size`, or `Err(())` when unsatisfiable; `None`
 /// for no (or a multi-range) `Range` header, which is answered whole.
 fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(v) = headers.get(header::RANGE) else {
-        return Ok(None);
-    };
-    let Some(spec) = v
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix("bytes="))
-    else {
+    match headers.get(header::RANGE).map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(v)) => parse_range(v, size),
+        Some(Err(_)) => Ok(None),
+    }
+}
+
+/// A `Range` header value against an original of `size` bytes: one byte
+/// range, inclusive (`Err` when unsatisfiable); `None` for anything else
+/// (another unit, several ranges), which is answered whole.
+#[allow(clippy::result_unit_err)]
+pub fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
     if spec.contains(',') {

@@ -85,9 +85,11 @@ use axum::routing::{get, post};
 
 pub use auth::{CSRF_HEADER, Caller, SESSION_COOKIE};
 pub use error::{ApiError, ApiResult};
+pub use items::parse_range;
 pub use push::request_json as push_request;
 pub use sensitive::is_sensitive;
 pub use state::TeamState;
+pub use uploads::{parse_metadata, submission as parse_submission};
 
 /// The API's router over `state`, with its security headers and the
 /// per-request limits (all but the upload body's, which its handler
