@@ -179,6 +179,20 @@ fn tus_headers(token: &str) -> String {
     format!("Authorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\n")
 }
 
+/// HEAD of upload `at` on a new connection, waiting as a client should
+/// while the server sheds connections (503, `Retry-After`).
+async fn head_of(addr: &str, at: &str, h: &str) -> Result<(BufReader<TcpStream>, Answer), String> {
+    for _ in 0..20 {
+        let mut s = connect(addr).await?;
+        let head = ask(&mut s, "HEAD", at, h, b"").await?;
+        if head.status != 503 {
+            return Ok((s, head));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("HEAD {at}: 503 for 10 s"))
+}
+
 /// One upload of `data`, its connection cut `cuts` times in the middle
 /// of a PATCH body; returns the item the server sealed it as.
 async fn cut_upload(
@@ -217,13 +231,12 @@ async fn cut_upload(
     };
     for _ in 0..cuts {
         // Where the server stands, then part of the rest and a cut.
-        let mut s = connect(&addr).await?;
-        let head = ask(&mut s, "HEAD", &at, &h, b"").await?;
+        let (mut s, head) = head_of(&addr, &at, &h).await?;
         let offset: u64 = head
             .headers
             .get("upload-offset")
             .and_then(|v| v.parse().ok())
-            .ok_or("no Upload-Offset")?;
+            .ok_or_else(|| format!("HEAD {at}: {} without Upload-Offset", head.status))?;
         let rest = &data[offset as usize..];
         let send = (rng.next() as usize) % rest.len().max(1);
         let w = s.get_mut();
@@ -239,13 +252,12 @@ async fn cut_upload(
         drop(s);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let mut s = connect(&addr).await?;
-    let head = ask(&mut s, "HEAD", &at, &h, b"").await?;
+    let (mut s, head) = head_of(&addr, &at, &h).await?;
     let offset: u64 = head
         .headers
         .get("upload-offset")
         .and_then(|v| v.parse().ok())
-        .ok_or("no Upload-Offset")?;
+        .ok_or_else(|| format!("HEAD {at}: {} without Upload-Offset", head.status))?;
     let rest = &data[offset as usize..];
     let w = s.get_mut();
     w.write_all(patch_head(offset, rest.len()).as_bytes())

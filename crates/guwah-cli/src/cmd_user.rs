@@ -81,6 +81,15 @@ pub enum UserCommand {
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
     },
+    /// Set a second factor (TOTP, RFC 6238) for an account: prints the secret, its otpauth://
+    /// URI and ten one-time recovery codes, once; every sign-in then asks for a code.
+    Totp {
+        /// The account's name.
+        name: String,
+        /// Remove the account's second factor instead.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Issue an API token for an account, printed once (only its hash is stored).
     #[command(
         after_help = "The token is a bearer credential for the API (Authorization: Bearer gwt_...). \
@@ -152,6 +161,44 @@ pub fn run(ctx: &Ctx, cmd: &UserCommand) -> Outcome {
             } else {
                 say!("new password set for {name}; its browser sessions have ended");
             }
+        }
+        UserCommand::Totp { name, remove } => {
+            let vault = ctx.open(true)?;
+            if *remove {
+                vault.disable_totp(name, BY)?;
+                if ctx.json {
+                    print_json(&serde_json::json!({ "name": name, "totp": false }))?;
+                } else {
+                    say!("removed the second factor of {}", crate::term::safe(name));
+                }
+                return Ok(Exit::Ok);
+            }
+            let e = vault.enable_totp(name, BY)?;
+            let codes: Vec<&str> = e.recovery_codes.iter().map(|c| c.as_str()).collect();
+            let mut out = if ctx.json {
+                Zeroizing::new(
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "name": name,
+                        "secret": e.secret.as_str(),
+                        "uri": e.uri.as_str(),
+                        "recovery_codes": codes,
+                    }))
+                    .map_err(|e| Failure::new(Exit::Damaged, e.to_string()))?,
+                )
+            } else {
+                Zeroizing::new(format!(
+                    "secret: {}\nuri: {}\nrecovery codes (each works once):\n  {}",
+                    e.secret.as_str(),
+                    e.uri.as_str(),
+                    codes.join("\n  ")
+                ))
+            };
+            out.push('\n');
+            write_stdout(out.as_bytes())?;
+            eprintln!(
+                "guwah: add the secret (or the URI, as a QR code) to an authenticator app and keep the \
+recovery codes offline; they are shown only once"
+            );
         }
         UserCommand::Token { name } => {
             let vault = ctx.open(true)?;

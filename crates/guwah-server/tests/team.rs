@@ -548,6 +548,52 @@ async fn sessions_need_the_csrf_token_to_write() {
 }
 
 #[tokio::test]
+async fn a_second_factor_is_asked_and_each_code_works_once() {
+    let s = server();
+    let e = s.state.vault.enable_totp("reviewer", "test").unwrap();
+    let login = |code: Option<&str>| {
+        let mut body = json!({"name": "reviewer", "password": PASSWORD});
+        if let Some(c) = code {
+            body["code"] = json!(c);
+        }
+        s.post_json("/api/login", None, body)
+    };
+    let a = login(None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        a.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("second factor")
+    );
+    assert_eq!(login(Some("000000")).await.status, StatusCode::UNAUTHORIZED);
+    // A code from the authenticator app (RFC 6238, computed here by totp-rs).
+    let secret = totp_rs::Secret::Encoded(e.secret.to_string())
+        .to_bytes()
+        .unwrap();
+    let t = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).unwrap();
+    let code = t.generate_current().unwrap();
+    assert_eq!(login(Some(&code)).await.status, StatusCode::OK);
+    assert_eq!(
+        login(Some(&code)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "a code works once"
+    );
+    let recovery = e.recovery_codes[3].to_string();
+    assert_eq!(login(Some(&recovery)).await.status, StatusCode::OK);
+    assert_eq!(
+        login(Some(&recovery)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "so does a recovery code"
+    );
+    let audit = s.get("/api/audit", Some("admin")).await.json().to_string();
+    assert!(
+        audit.contains("wrong second factor") && audit.contains("totp set"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
 async fn a_disabled_account_is_refused_at_once() {
     let s = server();
     assert_eq!(

@@ -19,9 +19,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use guwah_core::record::{AuditAction, Record, hex32};
+
+mod totp;
 use guwah_store::{AccountRow, CredentialKind, CredentialRow, EntryKind};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+pub use totp::TotpEnrollment;
 use zeroize::Zeroizing;
 
 use crate::crypto;
@@ -143,6 +146,10 @@ pub enum LoginRefusal {
     BadCredentials,
     /// The account is disabled.
     Disabled,
+    /// The password is right; the account's second factor is needed.
+    SecondFactorRequired,
+    /// The second factor is wrong, used already, or out of time.
+    BadSecondFactor,
 }
 
 /// One audit record, opened.
@@ -168,6 +175,9 @@ struct Sealed {
     name: String,
     created_at: i64,
     password: PasswordHash,
+    /// The second factor, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    totp: Option<totp::TotpSealed>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -382,6 +392,7 @@ impl Vault {
             name: name.to_owned(),
             created_at: now,
             password: hash_password(password)?,
+            totp: None,
         };
         let row = AccountRow {
             sealed: self.seal_account(&key, &sealed)?,
@@ -523,11 +534,13 @@ impl Vault {
     /// Sign in: check the password (the same Argon2id work whether or not
     /// the account exists, so timing tells nothing), seal a `login` or
     /// `login-failed` audit record naming the account and `address`, and
-    /// on success open a session.
+    /// on success open a session. An account with a second factor also
+    /// needs `code` (a TOTP code or a recovery code).
     pub fn login(
         &self,
         name: &str,
         password: &[u8],
+        code: Option<&str>,
         address: &str,
     ) -> Result<Result<NewSession, LoginRefusal>, VaultError> {
         let row = match check_name(name) {
@@ -545,14 +558,23 @@ impl Vault {
         };
         // What was typed as a name is kept, bounded, in the sealed record.
         let typed: String = name.chars().take(MAX_NAME_CHARS).collect();
+        let mut sealed = sealed;
+        let factor = match sealed.as_mut().and_then(|s| s.totp.as_mut()) {
+            Some(t) if matches => t.check(code, unix_now().max(0) as u64)?,
+            _ => totp::Factor::NotSet,
+        };
         let refusal = match &row {
             _ if !matches => Some(LoginRefusal::BadCredentials),
             Some(r) if r.disabled => Some(LoginRefusal::Disabled),
+            _ if factor == totp::Factor::Missing => Some(LoginRefusal::SecondFactorRequired),
+            _ if factor == totp::Factor::Wrong => Some(LoginRefusal::BadSecondFactor),
             _ => None,
         };
         let (Some(row), None) = (row, refusal) else {
             let reason = match refusal {
                 Some(LoginRefusal::Disabled) => "account disabled",
+                Some(LoginRefusal::SecondFactorRequired) => "second factor needed",
+                Some(LoginRefusal::BadSecondFactor) => "wrong second factor",
                 _ => "wrong name or password",
             };
             self.seal_audit(
@@ -572,6 +594,15 @@ impl Vault {
                 ("address".into(), address.into()),
             ],
         )?;
+        if factor == totp::Factor::Accepted
+            && let Some(s) = &sealed
+        {
+            // The code's step, or the recovery code, is used up.
+            let mut row = row.clone();
+            row.sealed = self.seal_account(&row.key, s)?;
+            row.updated_at = unix_now();
+            self.accounts.update_account(&row)?;
+        }
         let secret = Zeroizing::new(format!(
             "{SESSION_PREFIX}{}",
             B64URL.encode(random::<32>()?.as_ref())

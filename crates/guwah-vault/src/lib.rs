@@ -45,7 +45,7 @@ pub mod witness_store;
 
 pub use accounts::{
     Account, AuditEntry, LoginRefusal, MIN_PASSWORD_CHARS, NewSession, Principal, Role,
-    SESSION_SECONDS, check_name, unix_now,
+    SESSION_SECONDS, TotpEnrollment, check_name, unix_now,
 };
 pub use chat::{
     CHAT_MESSAGE_TYPE, CHAT_MESSAGE_V1, ChatAttachmentItem, ChatLinks, ChatMessageItem, ChatReport,

@@ -25,6 +25,10 @@ pub struct LoginRequest {
     pub name: String,
     /// Its password.
     pub password: String,
+    /// For an account with a second factor: the 6-digit code from the
+    /// authenticator app, or one of its recovery codes.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 /// Who is signed in.
@@ -90,9 +94,17 @@ pub async fn login(
     }
     state.login_attempts.record(&address);
     let name = req.name.clone();
+    let code = req.code.map(Zeroizing::new);
     let secure = state.config.secure_cookies;
     let outcome = state
-        .write(move |vault| Ok(vault.login(&name, password.as_bytes(), &address)?))
+        .write(move |vault| {
+            Ok(vault.login(
+                &name,
+                password.as_bytes(),
+                code.as_deref().map(|c| c.as_str()),
+                &address,
+            )?)
+        })
         .await?;
     match outcome {
         Ok(session) => {
@@ -107,6 +119,17 @@ pub async fn login(
                 expires_at: Some(session.expires_at),
             };
             Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+        }
+        Err(LoginRefusal::SecondFactorRequired) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "second factor needed: send the code from the authenticator app (or a recovery code) as \"code\"",
+        )),
+        Err(LoginRefusal::BadSecondFactor) => {
+            state.login_failures.record(&req.name);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong, used or expired second-factor code",
+            ))
         }
         Err(LoginRefusal::BadCredentials | LoginRefusal::Disabled) => {
             state.login_failures.record(&req.name);
