@@ -72,7 +72,7 @@ fn a_v1_vault_still_opens_verifies_and_restores() {
         "verify failed:\n{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("4 items and 1 custody events"), "{stdout}");
+    assert!(stdout.contains("4 items, 1 custody events"), "{stdout}");
 
     let list: serde_json::Value =
         serde_json::from_slice(&guwah(&vault, &["list", "--json"]).stdout).unwrap();
