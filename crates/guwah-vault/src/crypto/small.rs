@@ -18,8 +18,7 @@
 //!
 //! Random 96-bit nonces are safe for up to about 2^32 values per key.
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, Key, KeyInit, Nonce, Tag};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use zeroize::Zeroizing;
 
 use super::{fill_random, hkdf_sha256, hmac_sha256};
@@ -56,8 +55,11 @@ pub enum SmallError {
     Random(getrandom::Error),
 }
 
-fn cipher(key: &[u8; 32]) -> Aes256Gcm {
-    Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))
+/// ring's AES-256-GCM, as for blob chunks (crypto::stream): assembly with
+/// AES-NI/VAES, several times RustCrypto's here, which matters for the
+/// spool's 256 KiB upload records. The bytes are AES-256-GCM's either way.
+fn cipher(key: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("AES-256-GCM takes a 32-byte key"))
 }
 
 fn full_aad(aad: &[u8]) -> Vec<u8> {
@@ -87,13 +89,13 @@ fn seal_with_nonce(
     out.extend_from_slice(nonce);
     out.extend_from_slice(plaintext);
     let tag = cipher(key)
-        .encrypt_in_place_detached(
-            Nonce::from_slice(nonce),
-            &full_aad(aad),
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(full_aad(aad)),
             &mut out[1 + NONCE_LEN..],
         )
         .map_err(|_| SmallError::TooLarge)?;
-    out.extend_from_slice(&tag);
+    out.extend_from_slice(tag.as_ref());
     Ok(out)
 }
 
@@ -107,11 +109,20 @@ pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u
     if sealed[0] != VERSION {
         return Err(SmallError::UnsupportedVersion(sealed[0]));
     }
-    let nonce = Nonce::from_slice(&sealed[1..1 + NONCE_LEN]);
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&sealed[1..1 + NONCE_LEN]);
     let (body, tag) = sealed[1 + NONCE_LEN..].split_at(sealed.len() - OVERHEAD);
+    let tag = Tag::try_from(tag).map_err(|_| SmallError::Authentication)?;
+    // On failure ring wipes the buffer; it is dropped (and zeroized) anyway.
     let mut plain = Zeroizing::new(body.to_vec());
     cipher(key)
-        .decrypt_in_place_detached(nonce, &full_aad(aad), &mut plain, Tag::from_slice(tag))
+        .open_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(full_aad(aad)),
+            tag,
+            &mut plain,
+            0..,
+        )
         .map_err(|_| SmallError::Authentication)?;
     Ok(plain)
 }
@@ -161,10 +172,13 @@ mod tests {
     #[test]
     fn fixed_vector() {
         let sealed = seal_with_nonce(&KEY, b"ctx", b"hello", &[7u8; 12]).unwrap();
-        // Independent recomputation: AES-256-GCM with AAD = 0x01 || "ctx".
-        let ct = cipher(&KEY)
+        // Independent recomputation with another implementation
+        // (RustCrypto's aes-gcm): AES-256-GCM with AAD = 0x01 || "ctx".
+        use aes_gcm::aead::AeadInPlace;
+        use aes_gcm::{Aes256Gcm, KeyInit};
+        let ct = Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(&KEY))
             .encrypt_in_place_detached(
-                Nonce::from_slice(&[7u8; 12]),
+                aes_gcm::Nonce::from_slice(&[7u8; 12]),
                 b"\x01ctx",
                 &mut b"hello".to_vec(),
             )
