@@ -1,7 +1,7 @@
 //! The storage traits and their written contracts.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What can go wrong in a store. Messages name the object and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +145,33 @@ pub trait BlobStore: Send + Sync {
     /// aborted (it died). Called by the writer holding the lock, before it
     /// stages anything (S3: abort the incomplete multipart uploads).
     fn clear_staged(&self) -> Result<(), StoreError>;
+    /// Stage the blob that the local `file` holds whole (sealed, written
+    /// and synced by its maker, and never changed afterwards), as if its
+    /// bytes had been written to [`create`](Self::create)'s writer. The
+    /// file stays where it is. A store that can do it without copying
+    /// does (the folder store links the file into its staging); the
+    /// default copies.
+    fn adopt(&self, file: &Path) -> Result<Box<dyn StagedBlob + '_>, StoreError> {
+        stage_copy(self, file)
+    }
+}
+
+/// [`BlobStore::adopt`] by copying `file` into a new staged blob.
+pub fn stage_copy<'a, S: BlobStore + ?Sized>(
+    store: &'a S,
+    file: &Path,
+) -> Result<Box<dyn StagedBlob + 'a>, StoreError> {
+    let io = |source| StoreError::Io {
+        path: file.to_path_buf(),
+        source,
+    };
+    let mut from = std::fs::File::open(file).map_err(io)?;
+    let mut staged = store.create()?;
+    if let Err(e) = std::io::copy(&mut from, &mut staged).and_then(|_| staged.flush()) {
+        staged.abort();
+        return Err(io(e));
+    }
+    Ok(staged)
 }
 
 /// The log's static objects: hash tiles and entry bundles, by their C2SP

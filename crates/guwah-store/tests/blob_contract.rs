@@ -125,3 +125,32 @@ fn a_blob_is_written_once() {
         assert_eq!(back, b"first");
     });
 }
+
+#[test]
+fn an_adopted_file_becomes_the_blob_and_stays_where_it_was() {
+    on_every_backend(|store| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sealed.blob");
+        let data = bytes(200_000, 9);
+        std::fs::write(&file, &data).unwrap();
+        let staged = store.adopt(&file).unwrap();
+        assert!(!store.exists("ab07").unwrap(), "staged, not yet visible");
+        staged.commit("ab07").unwrap();
+        store.sync_blobs().unwrap();
+        let mut read = Vec::new();
+        std::io::Read::read_to_end(&mut store.open("ab07").unwrap(), &mut read).unwrap();
+        assert_eq!(read, data);
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            data,
+            "the file is left as it was"
+        );
+        // Aborted: nothing under any name, the file still there.
+        store.adopt(&file).unwrap().abort();
+        assert_eq!(store.list().unwrap(), ["ab07"]);
+        assert!(file.exists());
+        // A missing file is an error naming it.
+        let err = store.adopt(&dir.path().join("nope")).err().unwrap();
+        assert!(err.to_string().contains("nope"), "{err}");
+    });
+}

@@ -428,6 +428,45 @@ impl Append<'_, '_> {
                 sealed.size
             )));
         }
+        self.keep_staged(staged, &sealed, media_type)
+    }
+
+    /// [`Append::store_stream`] of a blob already sealed under the vault's
+    /// blob key in the local `file`, whose plaintext `sealed` describes and
+    /// begins with `head`: the store adopts the file (the folder store
+    /// links it) instead of the bytes being encrypted and written again.
+    pub(crate) fn store_sealed_file(
+        &mut self,
+        file: &std::path::Path,
+        sealed: &crypto::Sealed,
+        head: &[u8],
+        name: &str,
+    ) -> Result<Result<Blob, String>, VaultError> {
+        let media_type = sniff_media_type(head, name);
+        let blob = self.keys.blob_name(&sealed.sha256);
+        let v = self.writer.vault;
+        if self.stored.contains(&blob) || v.index().item_for_blob(&blob, self.old_size)?.is_some() {
+            // The vault holds these bytes already: nothing to keep.
+            return Ok(Ok(Blob {
+                blob,
+                sha256: sealed.sha256,
+                size: sealed.size,
+                media_type,
+            }));
+        }
+        let staged = v.blobs.adopt(file)?;
+        self.keep_staged(staged, sealed, media_type)
+    }
+
+    /// Commits `staged` under the name of its content, unless the vault
+    /// holds that content already (then it is thrown away).
+    fn keep_staged(
+        &mut self,
+        staged: Box<dyn guwah_store::StagedBlob + '_>,
+        sealed: &crypto::Sealed,
+        media_type: &'static str,
+    ) -> Result<Result<Blob, String>, VaultError> {
+        let v = self.writer.vault;
         let blob = self.keys.blob_name(&sealed.sha256);
         if self.stored.contains(&blob) || v.index().item_for_blob(&blob, self.old_size)?.is_some() {
             staged.abort();

@@ -13,6 +13,15 @@
 //!   metadata, and how many bytes and records of `ID.data` are its own),
 //!   replaced by write, fsync, rename after the data it names is synced.
 //!
+//! With the vault's blob key ([`Spool::with_blob_key`], as `guwah serve`
+//! opens it), `ID.data` is instead the upload's blob itself, in the vault's
+//! blob format (guwah/blob/v1, `crypto::stream`), sealed 64 KiB chunk by
+//! chunk as the bytes arrive: the final chunk is known from the declared
+//! length, and bytes past the last whole chunk wait, sealed, in `ID.state`
+//! (at most 64 KiB). The complete upload then goes into the vault's blob
+//! store as it is ([`Spool::sealed_blob`]: linked, not written again), so
+//! a large upload is written to disk once.
+//!
 //! A crash at any instant leaves the state of the last completed append;
 //! data past it is cut off when the upload is next touched. No plaintext of
 //! an upload is ever written to disk.
@@ -27,7 +36,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::crypto;
+use crate::crypto::stream::{CHUNK_SIZE, HEADER_LEN};
+use crate::crypto::{self, BlobKey, ChunkSealer};
 
 /// Plaintext bytes per sealed record.
 pub const CHUNK: usize = 256 * 1024;
@@ -110,6 +120,46 @@ pub struct UploadState {
     /// learns the upload is complete).
     #[serde(default)]
     pub item: Option<String>,
+    /// `ID.data` is the upload's blob, sealed chunk by chunk (`records`
+    /// counts its sealed chunks); otherwise sealed records.
+    #[serde(default)]
+    blob: bool,
+    /// Blob layout: the bytes past the last sealed chunk.
+    #[serde(default)]
+    tail: Tail,
+}
+
+/// Plaintext waiting for its chunk to fill: kept only inside the sealed
+/// state, zeroized when dropped, never shown by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Tail(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for Tail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tail({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Tail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*self.0));
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        let text = Zeroizing::new(String::deserialize(d)?);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)?;
+        if bytes.len() >= CHUNK_SIZE {
+            return Err(serde::de::Error::custom("a tail of a whole chunk or more"));
+        }
+        Ok(Tail(Zeroizing::new(bytes)))
+    }
 }
 
 /// What an append did.
@@ -132,6 +182,8 @@ impl UploadState {
 pub struct Spool {
     dir: PathBuf,
     key: Zeroizing<[u8; 32]>,
+    /// The vault's blob key: new uploads are written as blobs under it.
+    blob_key: Option<BlobKey>,
     busy: Arc<Mutex<HashSet<String>>>,
     /// How long a request waits for another one on the same upload (a
     /// client that reconnects after a cut comes back before the server
@@ -188,6 +240,7 @@ impl Spool {
         Ok(Spool {
             dir,
             key,
+            blob_key: None,
             busy: Arc::new(Mutex::new(HashSet::new())),
             claim_wait: std::time::Duration::from_secs(5),
         })
@@ -197,6 +250,14 @@ impl Spool {
     /// (default 5 s) before answering `Busy`.
     pub fn with_claim_wait(mut self, wait: std::time::Duration) -> Self {
         self.claim_wait = wait;
+        self
+    }
+
+    /// Write new uploads as blobs sealed under the vault's `key`, so the
+    /// complete upload is the blob the vault keeps ([`Spool::sealed_blob`]).
+    /// Uploads begun without it are still read as records.
+    pub fn with_blob_key(mut self, key: BlobKey) -> Self {
+        self.blob_key = Some(key);
         self
     }
 
@@ -247,7 +308,7 @@ impl Spool {
             source: io::Error::other(e.to_string()),
         })?;
         let id = guwah_core::record::hex32(&raw);
-        let state = UploadState {
+        let mut state = UploadState {
             id: id.clone(),
             length,
             offset: 0,
@@ -258,9 +319,26 @@ impl Spool {
             data_len: 0,
             records: 0,
             item: None,
+            blob: self.blob_key.is_some(),
+            tail: Tail::default(),
         };
         let data = self.path(&id, "data");
-        let f = File::create(&data).map_err(io_err(&data))?;
+        let mut f = File::create(&data).map_err(io_err(&data))?;
+        if let Some(key) = &self.blob_key {
+            let damaged = |e: crypto::StreamError| SpoolError::Damaged {
+                id: id.clone(),
+                why: e.to_string(),
+            };
+            let (sealer, header) = ChunkSealer::create(key).map_err(damaged)?;
+            let mut head = header.to_vec();
+            if length == 0 {
+                // An empty blob is its header and one empty final chunk.
+                sealer.seal(0, true, &[], &mut head).map_err(damaged)?;
+                state.records = 1;
+            }
+            f.write_all(&head).map_err(io_err(&data))?;
+            state.data_len = head.len() as u64;
+        }
         f.sync_all().map_err(io_err(&data))?;
         self.write_state(&state)?;
         Ok(state)
@@ -348,11 +426,15 @@ impl Spool {
         }
         let path = self.path(id, "data");
         let mut f = OpenOptions::new()
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
         // Whatever lies past the state's bytes is a crashed append's.
         f.set_len(state.data_len).map_err(io_err(&path))?;
+        if state.blob {
+            return self.append_chunks(state, f, &path, body, checksum);
+        }
         f.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
         let cut_back = |f: &File| f.set_len(state.data_len).map_err(io_err(&path));
         let key = self.upload_key(id);
@@ -428,6 +510,143 @@ impl Spool {
         Ok(Appended { state, interrupted })
     }
 
+    /// [`Spool::append`] for an upload in blob layout: whole chunks are
+    /// sealed into `ID.data` (the final one once the last byte is in), the
+    /// rest waits in the state.
+    fn append_chunks(
+        &self,
+        mut state: UploadState,
+        mut f: File,
+        path: &Path,
+        mut body: impl Read,
+        checksum: Option<[u8; 32]>,
+    ) -> Result<Appended, SpoolError> {
+        let id = state.id.clone();
+        let damaged = |why: String| SpoolError::Damaged {
+            id: id.clone(),
+            why,
+        };
+        let key = self.blob_key.as_ref().ok_or_else(|| {
+            damaged(
+                "it is written as a blob, and this spool was opened without the blob key".into(),
+            )
+        })?;
+        let mut header = [0u8; HEADER_LEN];
+        f.seek(SeekFrom::Start(0))
+            .and_then(|_| f.read_exact(&mut header))
+            .map_err(|_| damaged("its data is cut short".into()))?;
+        let sealer = ChunkSealer::resume(key, &header)
+            .map_err(|e| damaged(format!("its data is not its blob: {e}")))?;
+        f.seek(SeekFrom::Start(state.data_len))
+            .map_err(io_err(path))?;
+        let cut_back = |f: &File| f.set_len(state.data_len).map_err(io_err(path));
+
+        let mut pending = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE));
+        pending.extend_from_slice(&state.tail.0);
+        let mut chunks = state.records;
+        let mut hasher = checksum.map(|_| Sha256::new());
+        let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
+        let mut out = Vec::with_capacity(CHUNK + 8 * 16);
+        let mut bytes = 0u64;
+        let mut interrupted = None;
+        let seal_err = |e: crypto::StreamError| damaged(e.to_string());
+        loop {
+            let (n, ended) = fill(&mut body, &mut buf);
+            if state.offset + bytes + n as u64 > state.length {
+                cut_back(&f)?;
+                return Err(SpoolError::TooLong {
+                    id: id.clone(),
+                    length: state.length,
+                });
+            }
+            if let Some(h) = hasher.as_mut() {
+                h.update(&buf[..n]);
+            }
+            let mut rest = &buf[..n];
+            while !rest.is_empty() {
+                let take = (CHUNK_SIZE - pending.len()).min(rest.len());
+                pending.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                // A full chunk that is not the last: sealed now.
+                if pending.len() == CHUNK_SIZE && (chunks + 1) * (CHUNK_SIZE as u64) < state.length
+                {
+                    sealer
+                        .seal(chunks, false, &pending, &mut out)
+                        .map_err(seal_err)?;
+                    chunks += 1;
+                    pending.clear();
+                }
+            }
+            bytes += n as u64;
+            if state.offset + bytes == state.length && !pending.is_empty() {
+                sealer
+                    .seal(chunks, true, &pending, &mut out)
+                    .map_err(seal_err)?;
+                chunks += 1;
+                pending.clear();
+            }
+            if let Err(e) = f.write_all(&out) {
+                cut_back(&f)?;
+                return Err(io_err(path)(e));
+            }
+            out.clear();
+            if let Err(e) = ended {
+                interrupted = Some(e);
+                break;
+            }
+            if n < CHUNK {
+                break;
+            }
+        }
+        if let Some(want) = checksum {
+            if let Some(e) = interrupted {
+                cut_back(&f)?;
+                return Err(SpoolError::Io {
+                    path: PathBuf::from("request body"),
+                    source: e,
+                });
+            }
+            let got: [u8; 32] = hasher
+                .take()
+                .map(|h| h.finalize().into())
+                .unwrap_or_default();
+            if got != want {
+                cut_back(&f)?;
+                return Err(SpoolError::ChecksumMismatch(id.clone()));
+            }
+        }
+        if bytes > 0 {
+            f.sync_all().map_err(io_err(path))?;
+            state.data_len = f.metadata().map_err(io_err(path))?.len();
+            state.offset += bytes;
+            state.records = chunks;
+            state.tail = Tail(pending);
+            self.write_state(&state)?;
+        }
+        Ok(Appended { state, interrupted })
+    }
+
+    /// The file holding the complete upload `id` as a blob sealed under
+    /// the vault's blob key, for the vault to keep as it is; `None` for an
+    /// upload in records ([`Spool::reader`] then). The file must not be
+    /// changed; it goes with [`Spool::mark_sealed`] or [`Spool::remove`].
+    pub fn sealed_blob(&self, id: &str) -> Result<Option<PathBuf>, SpoolError> {
+        let state = self.state(id)?;
+        if !state.blob {
+            return Ok(None);
+        }
+        if state.item.is_some() || !state.is_complete() || !state.tail.0.is_empty() {
+            return Err(SpoolError::Damaged {
+                id: id.into(),
+                why: format!(
+                    "it is not complete ({} of {} bytes) or was sealed already",
+                    state.offset, state.length
+                ),
+            });
+        }
+        Ok(Some(self.path(id, "data")))
+    }
+
     /// The upload's bytes, decrypted as they are read; it must be
     /// complete.
     pub fn reader(&self, id: &str) -> Result<SpoolReader, SpoolError> {
@@ -436,6 +655,12 @@ impl Spool {
             return Err(SpoolError::Damaged {
                 id: id.into(),
                 why: "it was sealed already; its bytes are in the vault".into(),
+            });
+        }
+        if state.blob {
+            return Err(SpoolError::Damaged {
+                id: id.into(),
+                why: "it is kept as a blob (see sealed_blob), not as records".into(),
             });
         }
         if !state.is_complete() {
@@ -645,6 +870,126 @@ mod tests {
             self.0 = &self.0[n..];
             Ok(n)
         }
+    }
+
+    const BLOB_KEY: [u8; 32] = [9; 32];
+
+    fn blob_spool(dir: &Path) -> Spool {
+        spool(dir).with_blob_key(BlobKey::from_bytes(&BLOB_KEY))
+    }
+
+    /// The plaintext of a complete upload kept as a blob.
+    fn blob_plaintext(s: &Spool, id: &str) -> Vec<u8> {
+        let path = s.sealed_blob(id).unwrap().expect("kept as a blob");
+        let mut back = Vec::new();
+        let sealed = crypto::decrypt_and_hash(
+            File::open(path).unwrap(),
+            &mut back,
+            &BlobKey::from_bytes(&BLOB_KEY),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(sealed.size, back.len() as u64);
+        assert_eq!(sealed.sha256, <[u8; 32]>::from(Sha256::digest(&back)));
+        back
+    }
+
+    #[test]
+    fn uploads_are_written_as_their_blob_through_cuts_and_restarts() {
+        let c = CHUNK_SIZE;
+        for len in [1, c - 1, c, c + 1, 2 * c, 5 * c + 17, 300_001] {
+            let dir = tempfile::tempdir().unwrap();
+            let data: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
+            let up = blob_spool(dir.path())
+                .create(len as u64, "acct", BTreeMap::new(), 1, 100)
+                .unwrap();
+            // Pieces that end inside chunks, on their edges and past them;
+            // every other one cut mid-body; a new Spool each time, as after
+            // a restart.
+            let mut at = 0usize;
+            let mut step = 0;
+            while at < len {
+                let s = blob_spool(dir.path());
+                let piece = [7, c, 1, c - 3, 2 * c + 5, 999][step % 6].min(len - at);
+                let end = at + piece;
+                let got = if step % 2 == 1 {
+                    s.append(&up.id, at as u64, Cut(&data[at..end]), None)
+                        .unwrap()
+                } else {
+                    s.append(&up.id, at as u64, &data[at..end], None).unwrap()
+                };
+                assert_eq!(got.state.offset, end as u64, "len {len} step {step}");
+                assert!(got.state.tail.0.len() < c);
+                at = end;
+                step += 1;
+            }
+            let s = blob_spool(dir.path());
+            assert_eq!(blob_plaintext(&s, &up.id), data, "len {len}");
+            assert!(s.reader(&up.id).is_err(), "a blob is not read as records");
+            let sealed = fs::metadata(s.sealed_blob(&up.id).unwrap().unwrap())
+                .unwrap()
+                .len();
+            let chunks = len.div_ceil(c) as u64;
+            assert_eq!(sealed, (HEADER_LEN + len) as u64 + 16 * chunks);
+        }
+    }
+
+    #[test]
+    fn an_empty_upload_is_an_empty_blob_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = blob_spool(dir.path());
+        let up = s.create(0, "acct", BTreeMap::new(), 1, 100).unwrap();
+        assert!(up.is_complete());
+        assert_eq!(blob_plaintext(&s, &up.id), b"");
+    }
+
+    #[test]
+    fn blob_uploads_refuse_bad_bodies_and_keep_what_they_had() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = blob_spool(dir.path());
+        let len = CHUNK_SIZE + 10;
+        let data: Vec<u8> = (0..len).map(|i| (i % 7) as u8).collect();
+        let up = s
+            .create(len as u64, "acct", BTreeMap::new(), 1, 100)
+            .unwrap();
+        let first = s.append(&up.id, 0, &data[..100], None).unwrap().state;
+        let data_file = dir.path().join(format!("{}.data", up.id));
+        let size_before = fs::metadata(&data_file).unwrap().len();
+        // A wrong checksum, and more bytes than declared: nothing changes.
+        let e = s
+            .append(&up.id, 100, &data[100..CHUNK_SIZE + 5], Some([0; 32]))
+            .unwrap_err();
+        assert!(matches!(e, SpoolError::ChecksumMismatch(_)));
+        let mut long = data[100..].to_vec();
+        long.push(0);
+        let e = s.append(&up.id, 100, &long[..], None).unwrap_err();
+        assert!(matches!(e, SpoolError::TooLong { .. }));
+        assert_eq!(s.state(&up.id).unwrap(), first);
+        assert_eq!(fs::metadata(&data_file).unwrap().len(), size_before);
+        // Bytes a crash left past the state's are cut off.
+        let mut f = OpenOptions::new().append(true).open(&data_file).unwrap();
+        f.write_all(b"left by a crash").unwrap();
+        drop(f);
+        let good: [u8; 32] = Sha256::digest(&data[100..]).into();
+        s.append(&up.id, 100, &data[100..], Some(good)).unwrap();
+        assert_eq!(blob_plaintext(&s, &up.id), data);
+        // The waiting bytes never show in Debug.
+        assert!(!format!("{first:?}").contains("[0, 1, 2"), "{first:?}");
+        // Without the blob key the upload cannot go on (and says why).
+        let up2 = s.create(10, "acct", BTreeMap::new(), 1, 100).unwrap();
+        let e = spool(dir.path())
+            .append(&up2.id, 0, &b"abc"[..], None)
+            .unwrap_err();
+        assert!(e.to_string().contains("blob key"), "{e}");
+        // A changed header is refused.
+        let d2 = dir.path().join(format!("{}.data", up2.id));
+        let mut raw = fs::read(&d2).unwrap();
+        raw[30] ^= 1;
+        fs::write(&d2, raw).unwrap();
+        assert!(matches!(
+            s.append(&up2.id, 0, &b"abc"[..], None),
+            Err(SpoolError::Damaged { .. })
+        ));
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use guwah_core::record::{Action, hex32};
 use guwah_store::EntryRow;
 
+use crate::append::Append;
 use crate::error::VaultError;
 use crate::index::EntryKind;
-use crate::ingest::{AddOptions, AddStatus, AddedItem, check_options};
+use crate::ingest::{AddOptions, AddStatus, AddedItem, Blob, check_options};
 use crate::spool::Spool;
 use crate::vault::{Vault, timestamp_now};
 
@@ -125,12 +126,12 @@ impl Vault {
     /// sealed under a key of this vault.
     pub fn spool(&self, dir: impl Into<PathBuf>) -> Result<Spool, VaultError> {
         let keys = self.keys()?;
-        Spool::open(dir, zeroize::Zeroizing::new(*keys.spool_key)).map_err(|e| {
-            VaultError::BadArgument {
+        Spool::open(dir, zeroize::Zeroizing::new(*keys.spool_key))
+            .map(|s| s.with_blob_key(keys.blob_key.clone()))
+            .map_err(|e| VaultError::BadArgument {
                 what: "spool".into(),
                 why: e.to_string(),
-            }
-        })
+            })
     }
 
     /// Seal `reader`'s bytes (exactly `length` of them) submitted by
@@ -147,6 +148,54 @@ impl Vault {
         sub: &Submission,
         account: &str,
         account_key: &str,
+    ) -> Result<AddedItem, VaultError> {
+        self.submit(sub, account, account_key, |append, name| {
+            append.store_stream(reader, name, Some(length), &mut |_| {})
+        })
+    }
+
+    /// [`Vault::add_submission`] of a blob already sealed under this
+    /// vault's blob key, in the local `file` (a complete upload of the
+    /// spool, [`Spool::sealed_blob`]): it is decrypted once to check it
+    /// and learn its SHA-256, and then kept as it is — not written again.
+    pub fn add_submission_sealed(
+        &self,
+        file: &std::path::Path,
+        length: u64,
+        sub: &Submission,
+        account: &str,
+        account_key: &str,
+    ) -> Result<AddedItem, VaultError> {
+        let keys = self.keys()?;
+        let name = sub.filename.clone().unwrap_or_default();
+        let read_err = |why: String| VaultError::BadInput {
+            path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+            why,
+        };
+        let opened = std::fs::File::open(file).map_err(|e| read_err(e.to_string()))?;
+        let mut head = HeadOf::default();
+        let sealed =
+            crate::crypto::decrypt_and_hash(opened, &mut head, &keys.blob_key, &mut |_| {})
+                .map_err(|e| read_err(format!("its sealed bytes do not open: {e}")))?;
+        if sealed.size != length {
+            return Err(read_err(format!(
+                "its sealed bytes are {} bytes long, not {length}",
+                sealed.size
+            )));
+        }
+        self.submit(sub, account, account_key, |append, name| {
+            append.store_sealed_file(file, &sealed, &head.0, name)
+        })
+    }
+
+    /// The append both kinds of submission share, with `store` giving
+    /// the blob.
+    fn submit(
+        &self,
+        sub: &Submission,
+        account: &str,
+        account_key: &str,
+        store: impl FnOnce(&mut Append<'_, '_>, &str) -> Result<Result<Blob, String>, VaultError>,
     ) -> Result<AddedItem, VaultError> {
         let keys = self.keys()?;
         let mut values = check_options(&sub.options)?;
@@ -167,12 +216,10 @@ impl Vault {
         values.push(("submitted-by".into(), account.into()));
         let mut w = self.writer()?;
         let mut append = w.append()?;
-        let blob = append
-            .store_stream(reader, &name, Some(length), &mut |_| {})?
-            .map_err(|why| VaultError::BadInput {
-                path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
-                why: format!("could not be read and sealed: {why}"),
-            })?;
+        let blob = store(&mut append, &name)?.map_err(|why| VaultError::BadInput {
+            path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+            why: format!("could not be read and sealed: {why}"),
+        })?;
         if let Some(want) = sub.expected_sha256
             && want != blob.sha256
         {
@@ -344,5 +391,21 @@ impl Vault {
             Action::Annotated,
         )?;
         Ok(leaf_index)
+    }
+}
+
+/// The first 512 plaintext bytes of a blob being checked (what the media
+/// type is sniffed from); the rest is only hashed.
+#[derive(Default)]
+struct HeadOf(zeroize::Zeroizing<Vec<u8>>);
+
+impl std::io::Write for HeadOf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = 512usize.saturating_sub(self.0.len()).min(buf.len());
+        self.0.extend_from_slice(&buf[..room]);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

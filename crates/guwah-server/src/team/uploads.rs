@@ -570,8 +570,15 @@ fn seal_blocking(
 ) -> ApiResult<UploadState> {
     let sub = submission(&up.metadata)?;
     let name = up.metadata.get(ACCOUNT_KEY).cloned().unwrap_or_default();
-    let reader = spool.reader(&up.id)?;
-    match vault.add_submission(reader, up.length, &sub, &name, &up.owner) {
+    // Written as the vault's blob while it arrived: kept as it is.
+    let added = match spool.sealed_blob(&up.id)? {
+        Some(file) => vault.add_submission_sealed(&file, up.length, &sub, &name, &up.owner),
+        None => {
+            let reader = spool.reader(&up.id)?;
+            vault.add_submission(reader, up.length, &sub, &name, &up.owner)
+        }
+    };
+    match added {
         Ok(item) => Ok(spool.mark_sealed(&up.id, &item.id)?),
         Err(e @ guwah_vault::VaultError::BadInput { .. }) => {
             spool.remove(&up.id)?;

@@ -450,6 +450,37 @@ impl BlobStore for FsStore {
         self.flush_all()
     }
 
+    fn adopt(&self, file: &Path) -> Result<Box<dyn StagedBlob + '_>, StoreError> {
+        let tmp = temp_beside(&self.root.join("blobs/.staging/blob"));
+        match fs::hard_link(file, &tmp) {
+            Ok(()) => {}
+            // Another filesystem (a spool on another disk), or one without links.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::CrossesDevices | io::ErrorKind::Unsupported
+                ) =>
+            {
+                return crate::contract::stage_copy(self, file);
+            }
+            Err(e) => return Err(io_err(file)(e)),
+        }
+        let opened = File::open(&tmp).and_then(|f| f.metadata().map(|m| (f, m.len())));
+        match opened {
+            Ok((f, len)) => Ok(Box::new(FsStagedBlob {
+                store: self,
+                tmp,
+                file: Some(f),
+                written: len,
+                kicked: len,
+            })),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(io_err(&tmp)(e))
+            }
+        }
+    }
+
     fn clear_staged(&self) -> Result<(), StoreError> {
         let staging = self.root.join("blobs/.staging");
         let entries = match fs::read_dir(&staging) {

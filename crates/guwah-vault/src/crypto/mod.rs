@@ -24,7 +24,7 @@ pub mod stream;
 pub use keyfile::{KdfParams, KeyfileError, open_with_passphrase, seal_with_passphrase};
 pub use random_access::{BlobReader, BlobSource};
 pub use small::{SmallError, derive_subkey, keyed_id, open, seal};
-pub use stream::{BlobKey, Sealed, StreamError, decrypt_and_hash, encrypt_and_hash};
+pub use stream::{BlobKey, ChunkSealer, Sealed, StreamError, decrypt_and_hash, encrypt_and_hash};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

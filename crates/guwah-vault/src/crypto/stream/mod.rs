@@ -80,6 +80,7 @@
 //! [`BlobReader`](super::random_access::BlobReader) reads a blob at random
 //! offsets and reports the same errors.
 
+mod chunks;
 mod diagnose;
 mod error;
 mod format;
@@ -90,6 +91,7 @@ mod seal;
 #[cfg(test)]
 mod tests;
 
+pub use chunks::ChunkSealer;
 pub use diagnose::REORDER_WINDOW;
 pub use error::StreamError;
 pub use format::{CHUNK_SIZE, HEADER_LEN, HEADER_MAC_LEN, KEY_ID_LEN, MAGIC, SALT_LEN, TAG_SIZE};
