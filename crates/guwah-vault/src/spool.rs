@@ -432,16 +432,22 @@ impl Spool {
             .map_err(io_err(&path))?;
         // Whatever lies past the state's bytes is a crashed append's.
         f.set_len(state.data_len).map_err(io_err(&path))?;
-        if state.blob {
-            return self.append_chunks(state, f, &path, body, checksum);
-        }
-        f.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
+        let mut writer = if state.blob {
+            self.chunk_writer(&state, &mut f)?
+        } else {
+            DataWriter::Records {
+                key: self.upload_key(id),
+                id: id.into(),
+                next: state.records,
+            }
+        };
+        f.seek(SeekFrom::Start(state.data_len))
+            .map_err(io_err(&path))?;
         let cut_back = |f: &File| f.set_len(state.data_len).map_err(io_err(&path));
-        let key = self.upload_key(id);
         // Hashed only when the client sent a checksum to compare with.
         let mut hasher = checksum.map(|_| Sha256::new());
         let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
-        let (mut bytes, mut records) = (0u64, 0u64);
+        let mut bytes = 0u64;
         let mut interrupted = None;
         loop {
             let (n, ended) = fill(&mut body, &mut buf);
@@ -456,22 +462,15 @@ impl Spool {
                 if let Some(h) = hasher.as_mut() {
                     h.update(&buf[..n]);
                 }
-                let aad = format!("{CHUNK_AAD}{id}\n{}", state.records + records);
-                let sealed = crypto::seal(&key, aad.as_bytes(), &buf[..n]).map_err(|e| {
-                    SpoolError::Damaged {
-                        id: id.into(),
-                        why: e.to_string(),
-                    }
-                })?;
-                let wrote = f
-                    .write_all(&(sealed.len() as u32).to_be_bytes())
-                    .and_then(|()| f.write_all(&sealed));
-                if let Err(e) = wrote {
-                    cut_back(&f)?;
-                    return Err(io_err(&path)(e));
-                }
                 bytes += n as u64;
-                records += 1;
+                let complete = state.offset + bytes == state.length;
+                if let Err(e) = writer.write(&mut f, &buf[..n], complete) {
+                    cut_back(&f)?;
+                    return Err(match e {
+                        WriteFailed::Seal(why) => SpoolError::Damaged { id: id.into(), why },
+                        WriteFailed::Io(e) => io_err(&path)(e),
+                    });
+                }
             }
             if let Err(e) = ended {
                 interrupted = Some(e);
@@ -504,26 +503,17 @@ impl Spool {
             f.sync_all().map_err(io_err(&path))?;
             state.data_len = f.metadata().map_err(io_err(&path))?.len();
             state.offset += bytes;
-            state.records += records;
+            writer.settle(&mut state);
             self.write_state(&state)?;
         }
         Ok(Appended { state, interrupted })
     }
 
-    /// [`Spool::append`] for an upload in blob layout: whole chunks are
-    /// sealed into `ID.data` (the final one once the last byte is in), the
-    /// rest waits in the state.
-    fn append_chunks(
-        &self,
-        mut state: UploadState,
-        mut f: File,
-        path: &Path,
-        mut body: impl Read,
-        checksum: Option<[u8; 32]>,
-    ) -> Result<Appended, SpoolError> {
-        let id = state.id.clone();
+    /// The writer of an upload in blob layout, its sealer resumed from the
+    /// blob's header in `f`.
+    fn chunk_writer(&self, state: &UploadState, f: &mut File) -> Result<DataWriter, SpoolError> {
         let damaged = |why: String| SpoolError::Damaged {
-            id: id.clone(),
+            id: state.id.clone(),
             why,
         };
         let key = self.blob_key.as_ref().ok_or_else(|| {
@@ -537,93 +527,15 @@ impl Spool {
             .map_err(|_| damaged("its data is cut short".into()))?;
         let sealer = ChunkSealer::resume(key, &header)
             .map_err(|e| damaged(format!("its data is not its blob: {e}")))?;
-        f.seek(SeekFrom::Start(state.data_len))
-            .map_err(io_err(path))?;
-        let cut_back = |f: &File| f.set_len(state.data_len).map_err(io_err(path));
-
         let mut pending = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE));
         pending.extend_from_slice(&state.tail.0);
-        let mut chunks = state.records;
-        let mut hasher = checksum.map(|_| Sha256::new());
-        let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
-        let mut out = Vec::with_capacity(CHUNK + 8 * 16);
-        let mut bytes = 0u64;
-        let mut interrupted = None;
-        let seal_err = |e: crypto::StreamError| damaged(e.to_string());
-        loop {
-            let (n, ended) = fill(&mut body, &mut buf);
-            if state.offset + bytes + n as u64 > state.length {
-                cut_back(&f)?;
-                return Err(SpoolError::TooLong {
-                    id: id.clone(),
-                    length: state.length,
-                });
-            }
-            if let Some(h) = hasher.as_mut() {
-                h.update(&buf[..n]);
-            }
-            let mut rest = &buf[..n];
-            while !rest.is_empty() {
-                let take = (CHUNK_SIZE - pending.len()).min(rest.len());
-                pending.extend_from_slice(&rest[..take]);
-                rest = &rest[take..];
-                // A full chunk that is not the last: sealed now.
-                if pending.len() == CHUNK_SIZE && (chunks + 1) * (CHUNK_SIZE as u64) < state.length
-                {
-                    sealer
-                        .seal(chunks, false, &pending, &mut out)
-                        .map_err(seal_err)?;
-                    chunks += 1;
-                    pending.clear();
-                }
-            }
-            bytes += n as u64;
-            if state.offset + bytes == state.length && !pending.is_empty() {
-                sealer
-                    .seal(chunks, true, &pending, &mut out)
-                    .map_err(seal_err)?;
-                chunks += 1;
-                pending.clear();
-            }
-            if let Err(e) = f.write_all(&out) {
-                cut_back(&f)?;
-                return Err(io_err(path)(e));
-            }
-            out.clear();
-            if let Err(e) = ended {
-                interrupted = Some(e);
-                break;
-            }
-            if n < CHUNK {
-                break;
-            }
-        }
-        if let Some(want) = checksum {
-            if let Some(e) = interrupted {
-                cut_back(&f)?;
-                return Err(SpoolError::Io {
-                    path: PathBuf::from("request body"),
-                    source: e,
-                });
-            }
-            let got: [u8; 32] = hasher
-                .take()
-                .map(|h| h.finalize().into())
-                .unwrap_or_default();
-            if got != want {
-                cut_back(&f)?;
-                return Err(SpoolError::ChecksumMismatch(id.clone()));
-            }
-        }
-        if bytes > 0 {
-            f.sync_all().map_err(io_err(path))?;
-            state.data_len = f.metadata().map_err(io_err(path))?.len();
-            state.offset += bytes;
-            state.records = chunks;
-            state.tail = Tail(pending);
-            self.write_state(&state)?;
-        }
-        Ok(Appended { state, interrupted })
+        Ok(DataWriter::Chunks {
+            sealer: Box::new(sealer),
+            next: state.records,
+            length: state.length,
+            pending,
+            out: Vec::with_capacity(CHUNK + 8 * 16),
+        })
     }
 
     /// The file holding the complete upload `id` as a blob sealed under
@@ -781,6 +693,95 @@ impl Spool {
 
 /// An upload's state, or its id and why it does not open.
 type StateOrFault = Result<UploadState, (String, SpoolError)>;
+
+/// How an append's bytes go into `ID.data`, by the upload's layout.
+enum DataWriter {
+    /// Each piece one sealed record, `u32 BE length || sealed`.
+    Records {
+        key: Zeroizing<[u8; 32]>,
+        id: String,
+        /// The next record's number.
+        next: u64,
+    },
+    /// The upload's blob: whole chunks sealed as they fill, the final one
+    /// once the last byte is in; the rest waits in `pending`.
+    Chunks {
+        /// Boxed: its keys are large beside the other variant.
+        sealer: Box<ChunkSealer>,
+        /// The next chunk's number.
+        next: u64,
+        /// The upload's declared length.
+        length: u64,
+        pending: Zeroizing<Vec<u8>>,
+        out: Vec<u8>,
+    },
+}
+
+/// Why a piece could not be written: sealing failed, or the disk did.
+enum WriteFailed {
+    Seal(String),
+    Io(io::Error),
+}
+
+impl DataWriter {
+    /// Seals and writes `bytes`, the next of the upload; `complete`: the
+    /// upload's last byte is among them.
+    fn write(&mut self, f: &mut File, bytes: &[u8], complete: bool) -> Result<(), WriteFailed> {
+        match self {
+            DataWriter::Records { key, id, next } => {
+                let aad = format!("{CHUNK_AAD}{id}\n{next}");
+                let sealed = crypto::seal(key, aad.as_bytes(), bytes)
+                    .map_err(|e| WriteFailed::Seal(e.to_string()))?;
+                f.write_all(&(sealed.len() as u32).to_be_bytes())
+                    .and_then(|()| f.write_all(&sealed))
+                    .map_err(WriteFailed::Io)?;
+                *next += 1;
+            }
+            DataWriter::Chunks {
+                sealer,
+                next,
+                length,
+                pending,
+                out,
+            } => {
+                let seal_err = |e: crypto::StreamError| WriteFailed::Seal(e.to_string());
+                let mut rest = bytes;
+                while !rest.is_empty() {
+                    let take = (CHUNK_SIZE - pending.len()).min(rest.len());
+                    pending.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                    // A full chunk that is not the last: sealed now.
+                    if pending.len() == CHUNK_SIZE && (*next + 1) * (CHUNK_SIZE as u64) < *length {
+                        sealer.seal(*next, false, pending, out).map_err(seal_err)?;
+                        *next += 1;
+                        pending.clear();
+                    }
+                }
+                if complete && !pending.is_empty() {
+                    sealer.seal(*next, true, pending, out).map_err(seal_err)?;
+                    *next += 1;
+                    pending.clear();
+                }
+                let wrote = f.write_all(out);
+                out.clear();
+                wrote.map_err(WriteFailed::Io)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records in `state` what was written: records or chunks, and the
+    /// bytes still waiting.
+    fn settle(self, state: &mut UploadState) {
+        match self {
+            DataWriter::Records { next, .. } => state.records = next,
+            DataWriter::Chunks { next, pending, .. } => {
+                state.records = next;
+                state.tail = Tail(pending);
+            }
+        }
+    }
+}
 
 /// Read until `buf` is full or the reader ends or fails; returns how many
 /// bytes were read and whether it failed.
