@@ -431,12 +431,12 @@ mod tests {
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     }
 
-    #[tokio::test]
-    async fn requests_arriving_together_share_one_durable_write() {
+    /// A witness of `n` logs (`example.org/log0` …), its store and router.
+    fn many_logs(n: u8) -> (tempfile::TempDir, Vec<Signer>, Arc<WitnessStore>, Router) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("w");
         WitnessStore::init(&dir, "witness.test/w").unwrap();
-        let logs: Vec<Signer> = (0..8u8)
+        let logs: Vec<Signer> = (0..n)
             .map(|i| Signer::generate(&format!("example.org/log{i}"), [i + 1; 32]).unwrap())
             .collect();
         for l in &logs {
@@ -444,15 +444,26 @@ mod tests {
         }
         let store = Arc::new(WitnessStore::open(&dir).unwrap());
         let app = router(Arc::clone(&store));
+        (tmp, logs, store, app)
+    }
+
+    /// `log`'s signed checkpoint of a first tree of three leaves.
+    fn first_note(log: &Signer) -> String {
+        let cp = Checkpoint {
+            origin: log.name().to_owned(),
+            size: 3,
+            root: merkle::root_from_leaf_hashes(&leaves(3, 0)),
+            extensions: vec![],
+        };
+        sign_checkpoint(&cp, log).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_arriving_together_share_one_durable_write() {
+        let (_tmp, logs, store, app) = many_logs(8);
         let mut answers = tokio::task::JoinSet::new();
         for l in &logs {
-            let cp = Checkpoint {
-                origin: l.name().to_owned(),
-                size: 3,
-                root: merkle::root_from_leaf_hashes(&leaves(3, 0)),
-                extensions: vec![],
-            };
-            let note = sign_checkpoint(&cp, l).unwrap();
+            let note = first_note(l);
             let body = AddCheckpointRequest::encode(0, &[], note.as_bytes());
             let app = app.clone();
             answers.spawn(async move { post(&app, body).await });
@@ -470,26 +481,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_signature_in_a_batch_is_refused_alone() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("w");
-        WitnessStore::init(&dir, "witness.test/w").unwrap();
-        let logs: Vec<Signer> = (0..6u8)
-            .map(|i| Signer::generate(&format!("example.org/log{i}"), [i + 1; 32]).unwrap())
-            .collect();
-        for l in &logs {
-            WitnessStore::add_log(&dir, &l.verifier().to_vkey(), None).unwrap();
-        }
-        let store = Arc::new(WitnessStore::open(&dir).unwrap());
-        let app = router(Arc::clone(&store));
+        let (_tmp, logs, store, app) = many_logs(6);
         let mut answers = tokio::task::JoinSet::new();
         for (i, l) in logs.iter().enumerate() {
-            let cp = Checkpoint {
-                origin: l.name().to_owned(),
-                size: 3,
-                root: merkle::root_from_leaf_hashes(&leaves(3, 0)),
-                extensions: vec![],
-            };
-            let mut note = sign_checkpoint(&cp, l).unwrap();
+            let mut note = first_note(l);
             if i == 2 {
                 // The right key's signature line over other text: it is put
                 // off with the rest and fails the batch.
