@@ -428,7 +428,18 @@ impl Append<'_, '_> {
                 sealed.size
             )));
         }
-        self.keep_staged(staged, &sealed, media_type)
+        let blob = self.keys.blob_name(&sealed.sha256);
+        if self.holds(&blob)? {
+            staged.abort();
+        } else {
+            self.keep_new(staged, &blob)?;
+        }
+        Ok(Ok(Blob {
+            blob,
+            sha256: sealed.sha256,
+            size: sealed.size,
+            media_type,
+        }))
     }
 
     /// [`Append::store_stream`] of a blob already sealed under the vault's
@@ -442,50 +453,47 @@ impl Append<'_, '_> {
         head: &[u8],
         name: &str,
     ) -> Result<Result<Blob, String>, VaultError> {
-        let media_type = sniff_media_type(head, name);
         let blob = self.keys.blob_name(&sealed.sha256);
-        let v = self.writer.vault;
-        if self.stored.contains(&blob) || v.index().item_for_blob(&blob, self.old_size)?.is_some() {
-            // The vault holds these bytes already: nothing to keep.
-            return Ok(Ok(Blob {
-                blob,
-                sha256: sealed.sha256,
-                size: sealed.size,
-                media_type,
-            }));
-        }
-        let staged = v.blobs.adopt(file)?;
-        self.keep_staged(staged, sealed, media_type)
-    }
-
-    /// Commits `staged` under the name of its content, unless the vault
-    /// holds that content already (then it is thrown away).
-    fn keep_staged(
-        &mut self,
-        staged: Box<dyn guwah_store::StagedBlob + '_>,
-        sealed: &crypto::Sealed,
-        media_type: &'static str,
-    ) -> Result<Result<Blob, String>, VaultError> {
-        let v = self.writer.vault;
-        let blob = self.keys.blob_name(&sealed.sha256);
-        if self.stored.contains(&blob) || v.index().item_for_blob(&blob, self.old_size)?.is_some() {
-            staged.abort();
-        } else {
-            // Blobs are written once: one under this name that no committed
-            // item holds is a leftover of an append that failed.
-            if v.blobs.exists(&blob)? {
-                v.blobs.remove(&blob)?;
-            }
-            self.stored.insert(blob.clone());
-            self.blobs.push(blob.clone());
-            staged.commit(&blob)?;
+        // Held already: nothing to adopt (a store without links would copy).
+        if !self.holds(&blob)? {
+            let staged = self.writer.vault.blobs.adopt(file)?;
+            self.keep_new(staged, &blob)?;
         }
         Ok(Ok(Blob {
             blob,
             sha256: sealed.sha256,
             size: sealed.size,
-            media_type,
+            media_type: sniff_media_type(head, name),
         }))
+    }
+
+    /// Whether this append or a committed item holds the blob `blob`.
+    fn holds(&self, blob: &str) -> Result<bool, VaultError> {
+        Ok(self.stored.contains(blob)
+            || self
+                .writer
+                .vault
+                .index()
+                .item_for_blob(blob, self.old_size)?
+                .is_some())
+    }
+
+    /// Commits `staged` as the new blob `blob` of this append.
+    fn keep_new(
+        &mut self,
+        staged: Box<dyn guwah_store::StagedBlob + '_>,
+        blob: &str,
+    ) -> Result<(), VaultError> {
+        let v = self.writer.vault;
+        // Blobs are written once: one under this name that no committed
+        // item holds is a leftover of an append that failed.
+        if v.blobs.exists(blob)? {
+            v.blobs.remove(blob)?;
+        }
+        self.stored.insert(blob.to_owned());
+        self.blobs.push(blob.to_owned());
+        staged.commit(blob)?;
+        Ok(())
     }
 
     /// Make the append durable, in the order of the module docs. With
