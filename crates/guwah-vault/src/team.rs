@@ -169,7 +169,7 @@ impl Vault {
         let keys = self.keys()?;
         let name = sub.filename.clone().unwrap_or_default();
         let read_err = |why: String| VaultError::BadInput {
-            path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+            path: PathBuf::from(shown_name(&name)),
             why,
         };
         let opened = std::fs::File::open(file).map_err(|e| read_err(e.to_string()))?;
@@ -217,14 +217,14 @@ impl Vault {
         let mut w = self.writer()?;
         let mut append = w.append()?;
         let blob = store(&mut append, &name)?.map_err(|why| VaultError::BadInput {
-            path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+            path: PathBuf::from(shown_name(&name)),
             why: format!("could not be read and sealed: {why}"),
         })?;
         if let Some(want) = sub.expected_sha256
             && want != blob.sha256
         {
             return Err(VaultError::BadInput {
-                path: PathBuf::from(if name.is_empty() { "upload" } else { &name }),
+                path: PathBuf::from(shown_name(&name)),
                 why: format!(
                     "its bytes have SHA-256 {}, not the {} it was sent with; nothing was sealed",
                     hex32(&blob.sha256),
@@ -238,7 +238,7 @@ impl Vault {
                 // What the file says about itself is read back from the
                 // sealed blob, as `add` does; problems never fail it.
                 let _warnings = self.media_values(&blob, keys, &mut values)?;
-                let what = if name.is_empty() { "upload" } else { &name };
+                let what = shown_name(&name);
                 let (leaf, id) = append.push_item(&blob, &timestamp_now(), &values, what)?;
                 (leaf, id, AddStatus::Added)
             }
@@ -392,6 +392,12 @@ impl Vault {
         )?;
         Ok(leaf_index)
     }
+}
+
+/// What a submission is called in messages and custody: its file name,
+/// or "upload" when it came without one.
+fn shown_name(name: &str) -> &str {
+    if name.is_empty() { "upload" } else { name }
 }
 
 /// The first 512 plaintext bytes of a blob being checked (what the media
