@@ -20,12 +20,14 @@ pub mod decode;
 mod guard;
 pub mod index;
 pub mod pdq;
+pub mod thumb;
 pub mod video;
 
 pub use decode::{DecodeLimits, hash_image_bytes, hash_image_file, hash_image_vec};
 pub use guard::{MAX_RUNNING, quiet_decoder_panics};
 pub use index::MihIndex;
 pub use pdq::{PdqHash, hash_luma, hash_rgb};
+pub use thumb::thumbnail_jpeg;
 pub use video::{FrameHash, VideoOptions, hash_video_file};
 
 /// Upstream's threshold for "the same image" between PDQ implementations and

@@ -123,6 +123,9 @@ pub struct Principal {
     pub via: CredentialKind,
     /// The hash of the credential used (to sign this session out).
     pub credential: String,
+    /// The language chosen for the account's pages (a code such as `ug`),
+    /// if one was.
+    pub language: Option<String>,
 }
 
 /// A new browser session: the secret goes in the cookie, once.
@@ -178,6 +181,9 @@ struct Sealed {
     /// The second factor, when one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     totp: Option<totp::TotpSealed>,
+    /// The language the account's pages are shown in, when chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -393,6 +399,7 @@ impl Vault {
             created_at: now,
             password: hash_password(password)?,
             totp: None,
+            language: None,
         };
         let row = AccountRow {
             sealed: self.seal_account(&key, &sealed)?,
@@ -493,6 +500,29 @@ impl Vault {
         self.accounts.update_account(&row)?;
         self.accounts
             .delete_credentials_of(&row.key, Some(CredentialKind::Session))?;
+        Ok(())
+    }
+
+    /// Choose the language of `name`'s pages (`None`: the browser's).
+    /// A display preference, kept sealed in the account row; unlike a
+    /// change of role or credentials it is not an audit record.
+    pub fn set_language(&self, name: &str, language: Option<&str>) -> Result<(), VaultError> {
+        if let Some(code) = language
+            && (code.is_empty()
+                || code.len() > 16
+                || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            return Err(VaultError::BadArgument {
+                what: format!("language {code:?}"),
+                why: "must be a language code such as ug, zh-Hans, fr or en".into(),
+            });
+        }
+        let mut row = self.row_of(name)?;
+        let mut sealed = self.open_account(&row)?;
+        sealed.language = language.map(str::to_owned);
+        row.sealed = self.seal_account(&row.key, &sealed)?;
+        row.updated_at = unix_now();
+        self.accounts.update_account(&row)?;
         Ok(())
     }
 
@@ -624,6 +654,7 @@ impl Vault {
             role: Role::parse(&row.role)?,
             via: CredentialKind::Session,
             credential: hash,
+            language: sealed.as_ref().and_then(|s| s.language.clone()),
         };
         Ok(Ok(NewSession {
             csrf: self.csrf_token(&principal.credential)?,
@@ -669,6 +700,7 @@ impl Vault {
             role: Role::parse(&row.role)?,
             via: cred.kind,
             credential: hash,
+            language: sealed.language.clone(),
         }))
     }
 

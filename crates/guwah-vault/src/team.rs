@@ -304,6 +304,27 @@ impl Vault {
         Ok(self.hand_over(id, values)?.0)
     }
 
+    /// Open item `id`'s original to make a preview of it for `account`
+    /// (a thumbnail, or media played in the page). With `record`, an
+    /// `exported` event with output `preview` naming the account is sealed
+    /// first; the server records an account's first opening of an item in
+    /// each span of time, since a media player asks for many ranges.
+    pub fn open_preview(
+        &self,
+        id: &str,
+        account: &str,
+        record: bool,
+    ) -> Result<Original, VaultError> {
+        let values = if record {
+            let mut values = crate::export::handover_values("preview", None, None)?;
+            values.push(("account".into(), account.into()));
+            Some(values)
+        } else {
+            None
+        };
+        Ok(self.open_with_event(id, values)?.0)
+    }
+
     /// Item `id` as `guwah push` sends it to the team server `server`:
     /// what the server re-verifies (record, inclusion proof, checkpoint,
     /// log key, field values with their salts) and the original, after
@@ -339,13 +360,28 @@ impl Vault {
         id: &str,
         values: Vec<(String, String)>,
     ) -> Result<(Original, EntryRow), VaultError> {
+        self.open_with_event(id, Some(values))
+    }
+
+    /// Open item `id`'s original, after sealing an `exported` event with
+    /// `values` when there are any.
+    fn open_with_event(
+        &self,
+        id: &str,
+        values: Option<Vec<(String, String)>>,
+    ) -> Result<(Original, EntryRow), VaultError> {
         let keys = self.keys()?;
         let row = self.resolve(id)?;
-        let mut w = self.writer()?;
-        let (_, record) = self.record_of(&row, w.size())?;
-        let item = Self::item_record(&record, &row)?;
-        w.append_events(&[(&row, values)], Action::Exported)?;
-        drop(w);
+        let item = if let Some(values) = values {
+            let mut w = self.writer()?;
+            let (_, record) = self.record_of(&row, w.size())?;
+            let item = Self::item_record(&record, &row)?;
+            w.append_events(&[(&row, values)], Action::Exported)?;
+            item
+        } else {
+            let (_, record) = self.record_of(&row, self.size()?)?;
+            Self::item_record(&record, &row)?
+        };
         let reader = self.blob_reader(&keys.blob_name(&item.sha256), &keys.blob_key)?;
         if reader.len() != item.size {
             return Err(VaultError::damaged(

@@ -125,25 +125,10 @@ impl FromRequestParts<TeamState> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let safe = is_safe(&parts.method);
-        let key = {
-            use sha2::Digest;
-            let d: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
-            guwah_core::record::hex32(&d)
-        };
-        let known = state.cached_principal(&key);
-        let remember = state.clone();
+        let lookup = PrincipalLookup::new(state, secret);
         state
             .read(move |vault| {
-                let principal = match known {
-                    Some(p) => p,
-                    None => {
-                        let Some(p) = vault.authenticate(&secret)? else {
-                            return Err(ApiError::unauthenticated());
-                        };
-                        remember.remember_principal(key, p.clone());
-                        p
-                    }
-                };
+                let principal = lookup.find(vault)?;
                 if from_cookie && principal.via != CredentialKind::Session {
                     // An API token is never a cookie.
                     return Err(ApiError::unauthenticated());
@@ -163,4 +148,73 @@ impl FromRequestParts<TeamState> for Caller {
             })
             .await
     }
+}
+
+/// A credential's account, through the server's short-lived cache.
+struct PrincipalLookup {
+    secret: String,
+    key: String,
+    known: Option<Principal>,
+    state: TeamState,
+}
+
+impl PrincipalLookup {
+    fn new(state: &TeamState, secret: String) -> Self {
+        let key = {
+            use sha2::Digest;
+            let d: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
+            guwah_core::record::hex32(&d)
+        };
+        PrincipalLookup {
+            known: state.cached_principal(&key),
+            secret,
+            key,
+            state: state.clone(),
+        }
+    }
+
+    /// The account, or 401.
+    fn find(self, vault: &guwah_vault::Vault) -> ApiResult<Principal> {
+        if let Some(p) = self.known {
+            return Ok(p);
+        }
+        let Some(p) = vault.authenticate(&self.secret)? else {
+            return Err(ApiError::unauthenticated());
+        };
+        self.state.remember_principal(self.key, p.clone());
+        Ok(p)
+    }
+}
+
+/// The browser session a page request carries: its account and the
+/// session's CSRF token (which every form of the page sends back), or
+/// `None` when there is none. An API token is never a page's credential.
+pub(super) async fn page_session(
+    parts: &Parts,
+    state: &TeamState,
+) -> ApiResult<Option<(Caller, String)>> {
+    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let address = client_address(parts, state);
+    let lookup = PrincipalLookup::new(state, secret.to_owned());
+    let found = state
+        .read(move |vault| {
+            let principal = match lookup.find(vault) {
+                Ok(p) => p,
+                Err(_) => return Ok(None),
+            };
+            if principal.via != CredentialKind::Session {
+                return Ok(None);
+            }
+            let csrf = vault.csrf_token(&principal.credential)?;
+            Ok(Some((Caller { principal, address }, csrf)))
+        })
+        .await?;
+    Ok(found)
+}
+
+/// Whether `sent` is the session's CSRF token `want`, in constant time.
+pub(super) fn csrf_matches(sent: &str, want: &str) -> bool {
+    bool::from(sent.as_bytes().ct_eq(want.as_bytes()))
 }

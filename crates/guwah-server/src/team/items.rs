@@ -247,6 +247,16 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ItemQuery>,
 ) -> ApiResult<Json<ItemPage>> {
+    list_for(&state, caller, q).await.map(Json)
+}
+
+/// The page of items `q` asks for, as `caller` may see them: the API's
+/// list and the web page's.
+pub(super) async fn list_for(
+    state: &TeamState,
+    caller: Caller,
+    q: ItemQuery,
+) -> ApiResult<ItemPage> {
     caller.require(
         &[
             Role::Coordinator,
@@ -352,12 +362,12 @@ pub async fn list(
                     submitted_by: if hide { None } else { it.submitted_by.clone() },
                 })
                 .collect();
-            Ok(Json(ItemPage {
+            Ok(ItemPage {
                 items,
                 total,
                 offset,
                 limit,
-            }))
+            })
         })
         .await
 }
@@ -389,6 +399,15 @@ pub async fn show(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ItemDetail>> {
+    detail_for(&state, caller, id).await.map(Json)
+}
+
+/// Item `id` as `caller`'s role may see it: the API's and the web page's.
+pub(super) async fn detail_for(
+    state: &TeamState,
+    caller: Caller,
+    id: String,
+) -> ApiResult<ItemDetail> {
     caller.require(
         &[
             Role::Coordinator,
@@ -425,7 +444,7 @@ pub async fn show(
                 })
                 .map(|c| custody_out(c, hide))
                 .collect();
-            Ok(Json(ItemDetail {
+            Ok(ItemDetail {
                 id: d.id,
                 leaf_index: d.leaf_index,
                 sha256: d.sha256,
@@ -445,14 +464,14 @@ pub async fn show(
                         hashes: proof.hashes,
                     },
                 },
-            }))
+            })
         })
         .await
 }
 
 /// Media types served as themselves (a browser shows them, runs nothing);
 /// everything else goes as `application/octet-stream`.
-fn passive_type(media_type: &str) -> &'static str {
+pub(super) fn passive_type(media_type: &str) -> &'static str {
     // Keep in step with the content types of `original`'s documentation.
     const PASSIVE: &[&str] = &[
         "image/jpeg",
@@ -511,7 +530,7 @@ fn disposition(filename: Option<&str>, id: &str) -> HeaderValue {
 
 /// A single byte range of `size`, or `Err(())` when unsatisfiable; `None`
 /// for no (or a multi-range) `Range` header, which is answered whole.
-fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
+pub(super) fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
     match headers.get(header::RANGE).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => parse_range(v, size),
@@ -633,7 +652,7 @@ pub async fn original(
 
 /// Reads `length` bytes from `start` on a blocking thread, 256 KiB at a
 /// time, as a body stream with back-pressure (two chunks in flight).
-fn stream_reader(
+pub(super) fn stream_reader(
     mut reader: Box<dyn guwah_vault::ReadSeek + Send>,
     start: u64,
     length: u64,

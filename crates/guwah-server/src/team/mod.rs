@@ -66,6 +66,7 @@ mod exports;
 mod items;
 mod json;
 mod openapi;
+mod pages;
 mod push;
 mod query;
 mod security;
@@ -86,6 +87,7 @@ use axum::routing::{get, post};
 pub use auth::{CSRF_HEADER, Caller, SESSION_COOKIE};
 pub use error::{ApiError, ApiResult};
 pub use items::parse_range;
+pub use pages::{TEMPLATES, template_text_outside_expressions};
 pub use push::request_json as push_request;
 pub use sensitive::is_sensitive;
 pub use state::TeamState;
@@ -130,7 +132,8 @@ pub fn router(state: TeamState) -> Router {
         // witnesses: the same router as `guwah log serve`.
         api = api.nest_service("/api/log", crate::log::router(root.join("log")));
     }
-    api.fallback(|| async { ApiError::not_found("no such route") })
+    api.merge(pages::routes())
+        .fallback(fallback)
         .with_state(state)
         .layer(axum::middleware::from_fn(move |req, next| {
             limit_request(req, next, limits.clone())
@@ -138,6 +141,18 @@ pub fn router(state: TeamState) -> Router {
         .layer(axum::middleware::map_response(
             move |resp: Response| async move { security::harden(resp, tls, max_body) },
         ))
+}
+
+/// No such route: JSON under `/api/`, a page in the reader's language
+/// elsewhere.
+async fn fallback(uri: axum::http::Uri, page: Result<pages::Page, Response>) -> Response {
+    if !pages::is_page_path(uri.path()) {
+        return ApiError::not_found("no such route").into_response();
+    }
+    match page {
+        Ok(p) => p.error(ApiError::not_found("no such page")),
+        Err(r) => r,
+    }
 }
 
 /// Whether `req` is an upload body (bounded by its upload, not `Limits`).

@@ -12,12 +12,22 @@ pub const CSP: &str =
 
 /// Adds the security headers; `tls` adds HSTS.
 pub fn harden(mut resp: Response, tls: bool, max_body: usize) -> Response {
-    resp = explain(resp, max_body);
+    // A page sets its own policy (scripts and styles from here only); every
+    // other answer gets the API's, which lets nothing run.
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !is_page {
+        resp = explain(resp, max_body);
+    }
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    if !is_page || !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -57,7 +57,7 @@ impl FromRequestParts<TeamState> for Address {
     }
 }
 
-fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+pub(super) fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
@@ -84,59 +84,121 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let req: LoginRequest = body.parse()?;
     let password = Zeroizing::new(req.password);
-    guwah_vault::check_name(&req.name)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    if let Err(wait) = state.login_attempts.check(&address) {
-        return Err(too_many("sign-in attempts from this address", wait));
+    let secure = state.config.secure_cookies;
+    let session = match sign_in(
+        &state,
+        address,
+        req.name,
+        password,
+        req.code.map(Zeroizing::new),
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err(refusal) => return Err(refusal.into_api_error()),
+    };
+    let max_age = session.expires_at - guwah_vault::unix_now();
+    let cookie = session_cookie(&session.secret, max_age.max(0), secure);
+    let info = SessionInfo {
+        name: session.principal.name.clone(),
+        role: session.principal.role.as_str().into(),
+        via: "session".into(),
+        csrf_token: Some(session.csrf.clone()),
+        expires_at: Some(session.expires_at),
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+}
+
+/// Why [`sign_in`] opened no session.
+#[derive(Debug)]
+pub(super) enum SignInRefused {
+    /// Not a valid account name.
+    BadName(String),
+    /// Too many attempts from this address or for this account; seconds
+    /// to wait, and which.
+    Throttled(&'static str, u64),
+    /// Wrong name or password, or a disabled account.
+    Failed,
+    /// The account needs its second factor.
+    NeedCode,
+    /// A wrong, used or expired second factor.
+    BadCode,
+    /// The vault failed.
+    Error(ApiError),
+}
+
+impl SignInRefused {
+    /// The API's answer.
+    pub(super) fn into_api_error(self) -> ApiError {
+        match self {
+            SignInRefused::BadName(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why),
+            SignInRefused::Throttled(what, wait) => too_many(what, wait),
+            SignInRefused::Failed => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong name or password (or the account is disabled)",
+            ),
+            SignInRefused::NeedCode => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "second factor needed: send the code from the authenticator app (or a recovery code) as \"code\"",
+            ),
+            SignInRefused::BadCode => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong, used or expired second-factor code",
+            ),
+            SignInRefused::Error(e) => e,
+        }
     }
-    if let Err(wait) = state.login_failures.check(&req.name) {
-        return Err(too_many("failed sign-ins for this account", wait));
+}
+
+/// Sign `name` in from `address`: the rate limits per address and per
+/// account, then the vault's check (sealed as `login` or `login-failed`).
+/// The JSON API and the sign-in page both come here.
+pub(super) async fn sign_in(
+    state: &TeamState,
+    address: String,
+    name: String,
+    password: Zeroizing<String>,
+    code: Option<Zeroizing<String>>,
+) -> Result<guwah_vault::NewSession, SignInRefused> {
+    guwah_vault::check_name(&name).map_err(|e| SignInRefused::BadName(e.to_string()))?;
+    if let Err(wait) = state.login_attempts.check(&address) {
+        return Err(SignInRefused::Throttled(
+            "sign-in attempts from this address",
+            wait,
+        ));
+    }
+    if let Err(wait) = state.login_failures.check(&name) {
+        return Err(SignInRefused::Throttled(
+            "failed sign-ins for this account",
+            wait,
+        ));
     }
     state.login_attempts.record(&address);
-    let name = req.name.clone();
-    let code = req.code.map(Zeroizing::new);
-    let secure = state.config.secure_cookies;
+    let who = name.clone();
     let outcome = state
         .write(move |vault| {
             Ok(vault.login(
-                &name,
+                &who,
                 password.as_bytes(),
                 code.as_deref().map(|c| c.as_str()),
                 &address,
             )?)
         })
-        .await?;
+        .await
+        .map_err(SignInRefused::Error)?;
     match outcome {
         Ok(session) => {
-            state.login_failures.clear(&req.name);
-            let max_age = session.expires_at - guwah_vault::unix_now();
-            let cookie = session_cookie(&session.secret, max_age.max(0), secure);
-            let info = SessionInfo {
-                name: session.principal.name.clone(),
-                role: session.principal.role.as_str().into(),
-                via: "session".into(),
-                csrf_token: Some(session.csrf.clone()),
-                expires_at: Some(session.expires_at),
-            };
-            Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+            state.login_failures.clear(&name);
+            Ok(session)
         }
-        Err(LoginRefusal::SecondFactorRequired) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "second factor needed: send the code from the authenticator app (or a recovery code) as \"code\"",
-        )),
+        Err(LoginRefusal::SecondFactorRequired) => Err(SignInRefused::NeedCode),
         Err(LoginRefusal::BadSecondFactor) => {
-            state.login_failures.record(&req.name);
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "wrong, used or expired second-factor code",
-            ))
+            state.login_failures.record(&name);
+            Err(SignInRefused::BadCode)
         }
         Err(LoginRefusal::BadCredentials | LoginRefusal::Disabled) => {
-            state.login_failures.record(&req.name);
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "wrong name or password (or the account is disabled)",
-            ))
+            state.login_failures.record(&name);
+            Err(SignInRefused::Failed)
         }
     }
 }

@@ -35,7 +35,13 @@ pub struct TeamState {
     details: Arc<Mutex<Details>>,
     /// Who each credential was, for a second (see [`PRINCIPAL_TTL`]).
     principals: Arc<Mutex<HashMap<String, (Instant, guwah_vault::Principal)>>>,
+    /// When each (account, item) preview was last sealed as an event.
+    previews: Arc<Mutex<HashMap<(String, String), Instant>>>,
 }
+
+/// An account's previews of one item within this time are one custody
+/// event: a media player asks for many ranges of the same original.
+pub const PREVIEW_RECORD_SPAN: Duration = Duration::from_secs(600);
 
 /// How long a checked credential is trusted without asking the database
 /// again. The server's own sign-outs and account changes take effect at
@@ -80,6 +86,7 @@ impl TeamState {
             items: Arc::new(Mutex::new(None)),
             details: Arc::new(Mutex::new(Details::default())),
             principals: Arc::new(Mutex::new(HashMap::new())),
+            previews: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -102,6 +109,33 @@ impl TeamState {
             }
         }
         map.insert(key, (Instant::now(), p));
+    }
+
+    /// Whether `account`'s preview of `item` now is to be sealed as a
+    /// custody event (none was in the last [`PREVIEW_RECORD_SPAN`]); if so,
+    /// it is counted as sealed from now.
+    pub(crate) fn preview_to_record(&self, account: &str, item: &str) -> bool {
+        let now = Instant::now();
+        let mut map = self.previews.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, at| now.duration_since(*at) < PREVIEW_RECORD_SPAN);
+        }
+        let key = (account.to_owned(), item.to_owned());
+        match map.get(&key) {
+            Some(at) if now.duration_since(*at) < PREVIEW_RECORD_SPAN => false,
+            _ => {
+                map.insert(key, now);
+                true
+            }
+        }
+    }
+
+    /// Forget that `account` previewed `item` (its event was not sealed).
+    pub(crate) fn preview_not_recorded(&self, account: &str, item: &str) {
+        self.previews
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(account.to_owned(), item.to_owned()));
     }
 
     /// Forget every remembered principal (after a sign-out or an account
