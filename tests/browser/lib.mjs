@@ -9,8 +9,8 @@ import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.GUWAH_CHROMIUM || "/usr/bin/chromium";
 
-/** Launches headless Chromium with a fresh profile and no background network; `browser` is a BrowserContext. */
-export async function launch() {
+/** Launches headless Chromium with a fresh profile and no background network; `options` are playwright context options (a phone viewport, say); `browser` is a BrowserContext. */
+export async function launch(options = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's Chromium (apt-get install -y chromium)`);
   }
@@ -19,6 +19,7 @@ export async function launch() {
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    ...options,
     args: [
       "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -67,7 +67,9 @@ fn prerequisites() -> (String, PathBuf) {
         missing.join(", ")
     );
     let browser_dir = repo_root().join("tests/browser");
-    if !browser_dir.join("node_modules/playwright-core").is_dir() {
+    if !browser_dir.join("node_modules/playwright-core").is_dir()
+        || !browser_dir.join("node_modules/axe-core").is_dir()
+    {
         let o = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&browser_dir)

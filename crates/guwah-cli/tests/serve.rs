@@ -13,14 +13,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::server::{account, serve};
 use common::{PASS, TestVault, guwah_cmd, must_succeed, text};
 use serde_json::Value;
-
-const USER_PASSWORD: &str = "a long field password";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -32,58 +30,6 @@ fn need(cmd: &str, arg: &str, hint: &str) {
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(ok, "{cmd} is needed for this test: {hint}");
-}
-
-/// A running `guwah serve`; killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(v: &TestVault, extra: &[&str]) -> Server {
-    let mut args = vec!["--json", "serve", "--addr", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut child = guwah_cmd(&v.root, Some(PASS))
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start guwah serve");
-    // `--json` prints one pretty JSON document: read until it is whole.
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut text = String::new();
-    let v: Value = loop {
-        let n = out
-            .read_line(&mut text)
-            .expect("guwah serve prints its address");
-        assert!(n > 0, "guwah serve printed {text:?} and stopped");
-        if let Ok(v) = serde_json::from_str(&text) {
-            break v;
-        }
-    };
-    Server {
-        child,
-        url: v["url"]
-            .as_str()
-            .expect("url")
-            .trim_end_matches('/')
-            .to_owned(),
-    }
-}
-
-/// Make an account of `role` and return an API token for it.
-fn account(v: &TestVault, name: &str, role: &str) -> String {
-    let pw = v.file(&format!("{name}.password"), USER_PASSWORD.as_bytes());
-    v.ok(&["user", "add", name, "--role", role, "--password-file", &pw]);
-    let out: Value = serde_json::from_str(&v.ok(&["--json", "user", "token", name])).unwrap();
-    out["token"].as_str().expect("token").to_owned()
 }
 
 fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {

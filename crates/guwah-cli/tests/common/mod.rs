@@ -7,6 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod server;
+
 /// The passphrase every test vault is made with.
 pub const PASS: &str = "correct horse battery staple (test)";
 
