@@ -23,6 +23,7 @@ mod logbench;
 mod media;
 mod pdq;
 mod proc;
+mod search;
 mod team;
 mod witness;
 
@@ -72,6 +73,9 @@ usage: cargo run --release -p guwah-bench -- [OPTIONS]
                   >= 5000/s, p99 < 50 ms), 50 tus uploads cut at random (0 lost, 0 duplicated),
                   one 2 GiB upload against `dd bs=1M conv=fsync` (<= 1.5x, RSS < 200 MiB)
                   (--quick: 200 items, 3 s, 20 uploads, 256 MiB)
+  --search [--quick]  only the search benchmark: `guwah serve` over 100,000 items with
+                  mixed-language names (--quick: 10,000): start time to the first search
+                  (target < 5 s), GET /api/search p50/p99 from 1 and 8 clients (p99 < 50 ms)
   --bundle-files N  payload files in the --bundle package (default 10000)
   --bundle-gb N   payload size of the --bundle package, in GiB (default 10)
   -h, --help      this help";
@@ -93,6 +97,7 @@ struct Opts {
     bundle: bool,
     media: bool,
     server: bool,
+    search: bool,
     bundle_files: u64,
     bundle_bytes: u64,
     clients: Option<usize>,
@@ -123,6 +128,7 @@ fn parse_args() -> Result<Opts, String> {
         bundle: false,
         media: false,
         server: false,
+        search: false,
         bundle_files: 0,
         bundle_bytes: 0,
         clients: None,
@@ -167,6 +173,7 @@ fn parse_args() -> Result<Opts, String> {
             "--bundle" => o.bundle = true,
             "--media" => o.media = true,
             "--server" => o.server = true,
+            "--search" => o.search = true,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -673,6 +680,9 @@ fn real_main() -> Result<(), String> {
 
     if opts.server {
         return team::run(&guwah, &dir, opts.quick);
+    }
+    if opts.search {
+        return search::run(&guwah, &dir, opts.quick);
     }
     if opts.witness {
         let (logs, clients, secs) = if opts.quick {

@@ -30,10 +30,10 @@ const PASSPHRASE: &str = "guwah-bench team passphrase";
 const COLLECTORS: usize = 10;
 
 /// One answer: status, headers (lowercase names), body.
-struct Answer {
-    status: u16,
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: Vec<u8>,
 }
 
 async fn read_answer(s: &mut BufReader<TcpStream>) -> Result<Answer, String> {
@@ -67,14 +67,14 @@ async fn read_answer(s: &mut BufReader<TcpStream>) -> Result<Answer, String> {
     })
 }
 
-async fn connect(addr: &str) -> Result<BufReader<TcpStream>, String> {
+pub(crate) async fn connect(addr: &str) -> Result<BufReader<TcpStream>, String> {
     let s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     s.set_nodelay(true).map_err(|e| e.to_string())?;
     Ok(BufReader::new(s))
 }
 
 /// One request on a kept-alive connection.
-async fn ask(
+pub(crate) async fn ask(
     s: &mut BufReader<TcpStream>,
     method: &str,
     path: &str,
@@ -93,26 +93,38 @@ async fn ask(
     read_answer(s).await
 }
 
+/// What a load run measured.
+pub(crate) struct Load {
+    /// Requests answered per second.
+    pub rps: f64,
+    /// Median latency.
+    pub p50: Duration,
+    /// 99th-percentile latency.
+    pub p99: Duration,
+    /// Answers that were not 200.
+    pub errors: u64,
+}
+
 /// `clients` connections GET `paths` (each client walks them from its own
-/// start) for `secs`; requests/s, p99, and answers that were not 200.
-fn load(
+/// start) for `secs`, each request with the header line `auth` (e.g.
+/// `Authorization: Bearer …\r\n` or `Cookie: …\r\n`).
+pub(crate) fn load(
     addr: &str,
-    token: &str,
+    auth: &str,
     paths: &[String],
     clients: usize,
     secs: u64,
-) -> Result<(f64, Duration, u64), String> {
+) -> Result<Load, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(secs);
-        let auth = format!("Authorization: Bearer {token}\r\n");
         let start = Instant::now();
         let tasks: Vec<_> = (0..clients)
             .map(|c| {
-                let (addr, auth, paths) = (addr.to_owned(), auth.clone(), paths.to_vec());
+                let (addr, auth, paths) = (addr.to_owned(), auth.to_owned(), paths.to_vec());
                 tokio::spawn(async move {
                     let mut s = connect(&addr).await?;
                     let (mut lat, mut errors) = (Vec::new(), 0u64);
@@ -139,11 +151,44 @@ fn load(
         }
         let took = start.elapsed().as_secs_f64();
         all.sort();
-        let p99 = all
-            .get((all.len() * 99 / 100).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default();
-        Ok((all.len() as f64 / took, p99, errors))
+        let at = |q: usize| {
+            all.get((all.len() * q / 100).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        Ok(Load {
+            rps: all.len() as f64 / took,
+            p50: at(50),
+            p99: at(99),
+            errors,
+        })
+    })
+}
+
+/// Sign `name` in with the JSON API; the `Cookie:` header line of its
+/// session.
+pub(crate) fn rt_login(addr: &str, name: &str, password: &str) -> Result<String, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut s = connect(addr).await?;
+        let body = serde_json::json!({ "name": name, "password": password }).to_string();
+        let a = ask(
+            &mut s,
+            "POST",
+            "/api/login",
+            "Content-Type: application/json\r\n",
+            body.as_bytes(),
+        )
+        .await?;
+        let cookie = a
+            .headers
+            .get("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .ok_or_else(|| format!("sign-in answered {}", a.status))?;
+        Ok(format!("Cookie: {cookie}\r\n"))
     })
 }
 
@@ -279,7 +324,7 @@ async fn cut_upload(
 }
 
 /// The server, killed when the benchmark ends.
-struct Kill(std::process::Child);
+pub(crate) struct Kill(pub(crate) std::process::Child);
 
 impl Drop for Kill {
     fn drop(&mut self) {
@@ -430,6 +475,15 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
             axum::routing::get(|| async {
                 ([("content-type", "application/json")], "{\"items\":[]}")
             }),
+        )
+        .route(
+            "/items",
+            axum::routing::get(|| async {
+                (
+                    [("content-type", "text/html; charset=utf-8")],
+                    "<!doctype html><title>constant</title>",
+                )
+            }),
         );
     std::thread::spawn(move || {
         guwah_server::run(ceiling, constant, guwah_server::Limits::default())
@@ -440,10 +494,18 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
     let list_paths: Vec<String> = (0..items / 50)
         .map(|p| format!("/api/items?limit=50&offset={}", p * 50))
         .collect();
-    let (show_rps, show_p99, show_err) = load(&addr, &token, &item_paths, clients, secs)?;
-    let (show_c_rps, show_c_p99, _) = load(&ceiling_addr, &token, &item_paths, clients, secs)?;
-    let (list_rps, list_p99, list_err) = load(&addr, &token, &list_paths, clients, secs)?;
-    let (list_c_rps, list_c_p99, _) = load(&ceiling_addr, &token, &list_paths, clients, secs)?;
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let show = load(&addr, &bearer, &item_paths, clients, secs)?;
+    let show_c = load(&ceiling_addr, &bearer, &item_paths, clients, secs)?;
+    let list = load(&addr, &bearer, &list_paths, clients, secs)?;
+    let list_c = load(&ceiling_addr, &bearer, &list_paths, clients, secs)?;
+    // The web page of the item list, signed in with a session cookie.
+    let cookie = rt_login(&addr, "coord", "bench coordinator password")?;
+    let page_paths: Vec<String> = (1..=(items / 50).max(1))
+        .map(|p| format!("/items?page={p}"))
+        .collect();
+    let pages = load(&addr, &cookie, &page_paths, clients, secs)?;
+    let pages_c = load(&ceiling_addr, &cookie, &page_paths, clients, secs)?;
 
     // Cut uploads, all at once.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -560,30 +622,43 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
     let rows = vec![
         row(
             format!("GET /api/items/{{id}} ({clients} clients)"),
-            format!("{show_rps:.0} req/s, p99 {}", secs_ms(show_p99)),
+            format!("{:.0} req/s, p99 {}", show.rps, secs_ms(show.p99)),
             format!(
-                "{show_c_rps:.0} req/s, p99 {} (constant)",
-                secs_ms(show_c_p99)
+                "{:.0} req/s, p99 {} (constant)",
+                show_c.rps,
+                secs_ms(show_c.p99)
             ),
         )
-        .ratio(show_rps / show_c_rps)
+        .ratio(show.rps / show_c.rps)
         .target(
             ">= 5000/s, p99 < 50 ms",
-            show_rps >= 5000.0 && show_p99 < Duration::from_millis(50) && show_err == 0,
+            show.rps >= 5000.0 && show.p99 < Duration::from_millis(50) && show.errors == 0,
         ),
         row(
             format!("GET /api/items?limit=50 ({clients} clients)"),
-            format!("{list_rps:.0} req/s, p99 {}", secs_ms(list_p99)),
+            format!("{:.0} req/s, p99 {}", list.rps, secs_ms(list.p99)),
             format!(
-                "{list_c_rps:.0} req/s, p99 {} (constant)",
-                secs_ms(list_c_p99)
+                "{:.0} req/s, p99 {} (constant)",
+                list_c.rps,
+                secs_ms(list_c.p99)
             ),
         )
-        .ratio(list_rps / list_c_rps)
+        .ratio(list.rps / list_c.rps)
         .target(
             "p99 < 50 ms",
-            list_p99 < Duration::from_millis(50) && list_err == 0,
+            list.p99 < Duration::from_millis(50) && list.errors == 0,
         ),
+        row(
+            format!("GET /items, the web page of 50 ({clients} clients)"),
+            format!("{:.0} pages/s, p99 {}", pages.rps, secs_ms(pages.p99)),
+            format!(
+                "{:.0} pages/s, p99 {} (constant)",
+                pages_c.rps,
+                secs_ms(pages_c.p99)
+            ),
+        )
+        .ratio(pages.rps / pages_c.rps)
+        .target(">= 1000 pages/s", pages.rps >= 1000.0 && pages.errors == 0),
         row(
             format!("{uploads} tus uploads at once, cut 1-3 times each"),
             format!(

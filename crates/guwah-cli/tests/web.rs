@@ -123,6 +123,18 @@ fn the_pages_in_a_browser_on_a_phone_in_four_languages() {
         summary["axePages"].as_u64().unwrap() + 1
     );
 
+    // The search index is in memory only: no indexed word is in any file
+    // of the vault (its spool of uploads included).
+    for word in ["集中营", "لاگېر", "كىشىلەر", "Aynur"] {
+        for file in common::files_under(&v.root) {
+            let bytes = std::fs::read(v.root.join(&file)).unwrap_or_default();
+            assert!(
+                !bytes.windows(word.len()).any(|w| w == word.as_bytes()),
+                "{word:?} in plaintext in {file}"
+            );
+        }
+    }
+
     // What the phone sent was sealed once each, byte for byte as hashed
     // there, naming the collector.
     let list = v.list();

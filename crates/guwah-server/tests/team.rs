@@ -245,6 +245,7 @@ fn matrix(s: &Server) -> Vec<Route> {
             None,
         ),
         (Method::GET, "/api/items".into(), Some(readers), None),
+        (Method::GET, "/api/search?q=camp".into(), Some(readers), None),
         (
             Method::GET,
             format!("/api/items/{photo}"),
@@ -355,7 +356,8 @@ async fn every_route_refuses_every_role_that_must_not_reach_it() {
                 .replace(&s.photo, "{id}")
                 .replace(&"0".repeat(64), "{id}")
                 .replace("/viewer/", "/{name}/")
-                .replace("?origin=x", "");
+                .replace("?origin=x", "")
+                .replace("?q=camp", "");
             (m.to_string(), p)
         })
         .collect();
@@ -1297,4 +1299,48 @@ async fn a_push_is_re_verified_before_a_byte_is_taken() {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[tokio::test]
+async fn search_finds_by_word_best_first_and_only_what_the_role_may_see() {
+    let s = server();
+    // "camp" is the photo's tag and in its note; the testimony mentions
+    // no camp in its name.
+    let a = s.get("/api/search?q=CAMPS", Some("reviewer")).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let ids: Vec<String> = a.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [s.photo.clone()], "stemmed and case-folded");
+    // collector2 did not submit the photo: it does not exist for them.
+    let a = s.get("/api/search?q=camp", Some("collector2")).await;
+    assert_eq!(a.json()["total"], 0);
+    let a = s.get("/api/items?text=testimony", Some("collector2")).await;
+    assert_eq!(a.json()["items"][0]["id"], s.other.as_str());
+    // An item sealed after the index was built is found too.
+    let bytes = b"new words: lager";
+    s.state
+        .vault
+        .add_submission(
+            &bytes[..],
+            bytes.len() as u64,
+            &guwah_vault::Submission {
+                filename: Some("لاگېرغا بېرىش.txt".into()),
+                via: "upload",
+                ..Default::default()
+            },
+            "coord",
+            "k",
+        )
+        .unwrap();
+    let q: String = "لاگېر".bytes().map(|b| format!("%{b:02X}")).collect();
+    let a = s.get(&format!("/api/search?q={q}"), Some("coord")).await;
+    assert_eq!(a.json()["total"], 1, "{}", String::from_utf8_lossy(&a.body));
+    for bad in ["/api/search", "/api/search?q=%20", "/api/search?q=x&limit=0"] {
+        let a = s.get(bad, Some("coord")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

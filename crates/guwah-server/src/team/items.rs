@@ -26,8 +26,10 @@ use super::state::TeamState;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ItemQuery {
-    /// Words that must all appear (case-insensitive) in the file name,
-    /// tags or note.
+    /// Words to search for in the file name, tags and note: each must
+    /// match, as written, by its stem (English, French), as the start of
+    /// a Uyghur word, or (Chinese) by all its character pairs. With words,
+    /// the items come best first; without, in log order.
     pub text: Option<String>,
     /// A tag the item carries.
     pub tag: Option<String>,
@@ -73,7 +75,7 @@ pub struct ItemOut {
 /// A page of items.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemPage {
-    /// The items, in log order.
+    /// The items: best first for a search, else in log order.
     pub items: Vec<ItemOut>,
     /// How many match in all.
     pub total: u64,
@@ -293,14 +295,9 @@ pub(super) async fn list_for(
             return Err(ApiError::bad_request(format!("{what}: at most 1024 bytes")));
         }
     }
-    let words: Vec<String> = q
-        .text
-        .as_deref()
-        .unwrap_or("")
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .collect();
+    let words = q.text.clone().filter(|t| !t.trim().is_empty());
     let cache = state.item_cache();
+    let search = state.search();
     state
         .read(move |vault| {
             let own: Option<HashSet<String>> = if caller.role() == Role::Collector {
@@ -314,18 +311,22 @@ pub(super) async fn list_for(
                 None
             };
             let all = cache.get(vault)?;
-            let matched: Vec<&guwah_vault::ItemSummary> = all
-                .iter()
+            // Summaries are in log order: a leaf index finds its summary.
+            let ranked: Vec<&guwah_vault::ItemSummary> = match &words {
+                Some(text) => search
+                    .find(text, &all)?
+                    .into_iter()
+                    .filter_map(|leaf| {
+                        all.binary_search_by_key(&leaf, |it| it.leaf_index)
+                            .ok()
+                            .map(|i| &all[i])
+                    })
+                    .collect(),
+                None => all.iter().collect(),
+            };
+            let matched: Vec<&guwah_vault::ItemSummary> = ranked
+                .into_iter()
                 .filter(|it| {
-                    let text = || {
-                        format!(
-                            "{} {} {}",
-                            it.filename.as_deref().unwrap_or(""),
-                            it.tags.join(" "),
-                            it.note.as_deref().unwrap_or("")
-                        )
-                        .to_lowercase()
-                    };
                     own.as_ref().is_none_or(|o| o.contains(&it.id))
                     && q.tag.as_ref().is_none_or(|t| it.tags.contains(t))
                     && q.media_type.as_ref().is_none_or(|m| {
@@ -338,10 +339,6 @@ pub(super) async fn list_for(
                     && to.as_ref().is_none_or(|t| {
                         let day = &it.sealed_at[..it.sealed_at.len().min(t.len())];
                         day <= t.as_str()
-                    })
-                    && (words.is_empty() || {
-                        let text = text();
-                        words.iter().all(|w| text.contains(w))
                     })
                 })
                 .collect();
@@ -370,6 +367,50 @@ pub(super) async fn list_for(
             })
         })
         .await
+}
+
+/// A full-text search and its paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// The words (see `text` of `GET /api/items`), at most 1024 bytes.
+    pub q: String,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+}
+
+/// Full-text search over file names, tags and notes in Uyghur, Chinese,
+/// English and French: the items the caller may see, best first. The
+/// same index as the web page's search.
+#[utoipa::path(get, path = "/api/search", tag = "items",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "The matching items, best first", body = ItemPage),
+        (status = 400, description = "No words, or too long", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not for this role", body = ErrorBody),
+    ),
+    security(("token" = []), ("session" = [])))]
+pub async fn search(
+    State(state): State<TeamState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<ItemPage>> {
+    if q.q.trim().is_empty() {
+        return Err(ApiError::bad_request("q: give at least one word"));
+    }
+    let query = ItemQuery {
+        text: Some(q.q),
+        offset: q.offset,
+        limit: q.limit,
+        ..ItemQuery::default()
+    };
+    list_for(&state, caller, query).await.map(Json)
 }
 
 fn custody_out(c: CustodyEntry, hide: bool) -> CustodyOut {

@@ -36,7 +36,7 @@ impl Modify for Security {
     info(title = "guwah team server", description = "The JSON API of `guwah serve`: accounts, items as each role may see them, originals, annotations, tus uploads, the audit trail."),
     paths(
         session::login, session::logout, session::session,
-        items::list, items::show, items::original, items::annotate,
+        items::list, items::search, items::show, items::original, items::annotate,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
         admin::users, admin::add_user, admin::set_role, admin::disable, admin::token, admin::audit,
         exports::export, push::push, push::received,

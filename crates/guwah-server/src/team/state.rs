@@ -37,6 +37,52 @@ pub struct TeamState {
     principals: Arc<Mutex<HashMap<String, (Instant, guwah_vault::Principal)>>>,
     /// When each (account, item) preview was last sealed as an event.
     previews: Arc<Mutex<HashMap<(String, String), Instant>>>,
+    /// Full-text search over every item's file name, tags and note, in
+    /// memory only.
+    search: Arc<Search>,
+}
+
+/// The search index and how many of the item summaries it holds (they
+/// are in log order and only ever grow, so new ones are a tail).
+pub(crate) struct Search {
+    index: guwah_search::SearchIndex,
+    indexed: Mutex<usize>,
+}
+
+impl Search {
+    /// Index the summaries not yet indexed.
+    pub(crate) fn catch_up(&self, all: &[ItemSummary]) -> ApiResult<()> {
+        let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
+        if all.len() <= *indexed {
+            return Ok(());
+        }
+        let docs = all[*indexed..].iter().map(|it| guwah_search::Doc {
+            key: it.leaf_index,
+            texts: [
+                it.filename.clone().unwrap_or_default(),
+                it.tags.join(" "),
+                it.note.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect(),
+        });
+        self.index
+            .add(docs)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        *indexed = all.len();
+        Ok(())
+    }
+
+    /// The leaf indexes of the items matching `text`, best first.
+    pub(crate) fn find(&self, text: &str, all: &[ItemSummary]) -> ApiResult<Vec<u64>> {
+        self.catch_up(all)?;
+        let hits = self
+            .index
+            .search(text, all.len().max(1))
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(hits.into_iter().map(|h| h.key).collect())
+    }
 }
 
 /// An account's previews of one item within this time are one custody
@@ -87,6 +133,15 @@ impl TeamState {
             details: Arc::new(Mutex::new(Details::default())),
             principals: Arc::new(Mutex::new(HashMap::new())),
             previews: Arc::new(Mutex::new(HashMap::new())),
+            search: Arc::new(Search {
+                index: guwah_search::SearchIndex::new().map_err(|e| {
+                    guwah_vault::VaultError::Io {
+                        path: "the search index (in memory)".into(),
+                        source: std::io::Error::other(e),
+                    }
+                })?,
+                indexed: Mutex::new(0),
+            }),
         })
     }
 
@@ -145,6 +200,18 @@ impl TeamState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// Index every item for search (at start); how many there are.
+    pub fn build_search(&self) -> ApiResult<usize> {
+        let all = self.item_cache().get(&self.vault)?;
+        self.search.catch_up(&all)?;
+        Ok(all.len())
+    }
+
+    /// The search index, for a blocking closure.
+    pub(crate) fn search(&self) -> Arc<Search> {
+        Arc::clone(&self.search)
     }
 
     /// A handle on the item details, for a blocking closure.
