@@ -25,22 +25,82 @@ use crate::{print_table, row, secs_ms};
 const PASSPHRASE: &str = "guwah-bench search passphrase";
 
 const UYGHUR: &[&str] = &[
-    "لاگېر", "لاگېرغا", "لاگېرلاردا", "ساقچى", "ساقچىلار", "ئۆي", "ئۆيىمىزگە", "كامېرا", "سوراق",
-    "ئانام", "دادام", "قېرىندىشىم", "تۈرمە", "مەكتەپ", "كوچا", "شەھەر", "يېزا", "ئىشخانا",
-    "تېلېفون", "سۈرەت",
+    "لاگېر",
+    "لاگېرغا",
+    "لاگېرلاردا",
+    "ساقچى",
+    "ساقچىلار",
+    "ئۆي",
+    "ئۆيىمىزگە",
+    "كامېرا",
+    "سوراق",
+    "ئانام",
+    "دادام",
+    "قېرىندىشىم",
+    "تۈرمە",
+    "مەكتەپ",
+    "كوچا",
+    "شەھەر",
+    "يېزا",
+    "ئىشخانا",
+    "تېلېفون",
+    "سۈرەت",
 ];
 const CHINESE: &[&str] = &[
-    "集中营", "警察", "摄像头", "照片", "母亲", "父亲", "学校", "监狱", "街道", "城市", "审问",
-    "电话", "视频", "证词", "家人",
+    "集中营",
+    "警察",
+    "摄像头",
+    "照片",
+    "母亲",
+    "父亲",
+    "学校",
+    "监狱",
+    "街道",
+    "城市",
+    "审问",
+    "电话",
+    "视频",
+    "证词",
+    "家人",
 ];
 const ENGLISH: &[&str] = &[
-    "camp", "camps", "police", "officer", "camera", "cameras", "checkpoint", "photo", "mother",
-    "father", "school", "prison", "street", "city", "interrogation", "phone", "video",
-    "testimony", "family",
+    "camp",
+    "camps",
+    "police",
+    "officer",
+    "camera",
+    "cameras",
+    "checkpoint",
+    "photo",
+    "mother",
+    "father",
+    "school",
+    "prison",
+    "street",
+    "city",
+    "interrogation",
+    "phone",
+    "video",
+    "testimony",
+    "family",
 ];
 const FRENCH: &[&str] = &[
-    "camp", "policier", "caméra", "caméras", "photo", "mère", "père", "école", "prison", "rue",
-    "ville", "interrogatoire", "téléphone", "vidéo", "témoignage", "famille",
+    "camp",
+    "policier",
+    "caméra",
+    "caméras",
+    "photo",
+    "mère",
+    "père",
+    "école",
+    "prison",
+    "rue",
+    "ville",
+    "interrogatoire",
+    "téléphone",
+    "vidéo",
+    "témoignage",
+    "famille",
 ];
 
 /// A file name of four words of one language and a number.
@@ -90,10 +150,20 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
         std::fs::read_to_string(vault_dir.join(".bench-token")).map_err(|e| e.to_string())?
     } else {
         let _ = std::fs::remove_dir_all(&vault_dir);
-        let v = Vault::init(&vault_dir, PASSPHRASE.as_bytes(), Some("bench.example/search"), KdfParams::DEFAULT)
-            .map_err(|e| e.to_string())?;
-        v.add_account("reviewer", Role::Reviewer, b"bench reviewer password", "bench")
-            .map_err(|e| e.to_string())?;
+        let v = Vault::init(
+            &vault_dir,
+            PASSPHRASE.as_bytes(),
+            Some("bench.example/search"),
+            KdfParams::DEFAULT,
+        )
+        .map_err(|e| e.to_string())?;
+        v.add_account(
+            "reviewer",
+            Role::Reviewer,
+            b"bench reviewer password",
+            "bench",
+        )
+        .map_err(|e| e.to_string())?;
         let t = Instant::now();
         let report = v
             .add(&[input.clone()], &AddOptions::default(), &mut |_| {})
@@ -104,7 +174,10 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
             t.elapsed().as_secs_f64(),
             vault_dir.display()
         );
-        let token = v.issue_token("reviewer", "bench").map_err(|e| e.to_string())?.to_string();
+        let token = v
+            .issue_token("reviewer", "bench")
+            .map_err(|e| e.to_string())?
+            .to_string();
         std::fs::write(vault_dir.join(".bench-token"), &token).map_err(|e| e.to_string())?;
         token
     };
@@ -182,7 +255,10 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
                 secs_ms(ceiling.p99)
             ),
         )
-        .target("p99 < 50 ms", one.p99 < Duration::from_millis(50) && one.errors == 0),
+        .target(
+            "p99 < 50 ms",
+            one.p99 < Duration::from_millis(50) && one.errors == 0,
+        ),
         row(
             "GET /api/search (8 clients)".to_owned(),
             format!(
@@ -193,7 +269,10 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
             ),
             "-".to_owned(),
         )
-        .target("p99 < 50 ms", eight.p99 < Duration::from_millis(50) && eight.errors == 0),
+        .target(
+            "p99 < 50 ms",
+            eight.p99 < Duration::from_millis(50) && eight.errors == 0,
+        ),
     ];
     print_table(&rows);
     Ok(())
@@ -201,7 +280,10 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
 
 /// Whether one GET of `path` is answered 200.
 fn answered(addr: &str, auth: &str, path: &str) -> bool {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
         return false;
     };
     rt.block_on(async {

@@ -50,7 +50,8 @@ pub fn words(text: &str) -> Vec<Word> {
             }
             Some(s) => {
                 // Marks and joiners (`Other`) stay with the word they are in.
-                let same = script == Some(s) || (s == Script::Other && script.is_some() && !c.is_alphanumeric());
+                let same = script == Some(s)
+                    || (s == Script::Other && script.is_some() && !c.is_alphanumeric());
                 if !same && script.is_some() {
                     flush(&mut current, script);
                 }
@@ -157,8 +158,14 @@ impl Tokenizer for GuwahTokenizer {
 /// The analyzer of each field, by the name the schema uses.
 pub fn analyzers() -> Vec<(&'static str, TextAnalyzer)> {
     vec![
-        ("guwah_words", TextAnalyzer::from(GuwahTokenizer(Field::Words))),
-        ("guwah_prefix", TextAnalyzer::from(GuwahTokenizer(Field::Prefix))),
+        (
+            "guwah_words",
+            TextAnalyzer::from(GuwahTokenizer(Field::Words)),
+        ),
+        (
+            "guwah_prefix",
+            TextAnalyzer::from(GuwahTokenizer(Field::Prefix)),
+        ),
         (
             "guwah_en",
             TextAnalyzer::builder(GuwahTokenizer(Field::Latin))
@@ -186,11 +193,25 @@ mod tests {
 
     #[test]
     fn scripts_split_into_words() {
-        let w = words("ئۇلار مېنى لاگېرغا ئېلىپ باردى. 他们把我带到了集中營。 They took me, à l’école!");
+        let w =
+            words("ئۇلار مېنى لاگېرغا ئېلىپ باردى. 他们把我带到了集中營。 They took me, à l’école!");
         let texts: Vec<&str> = w.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["ۇلار", "مېنى", "لاگېرغا", "ېلىپ", "باردى", "他们把我带到了集中营", "they", "took", "me", "a", "l", "ecole"]
+            [
+                "ۇلار",
+                "مېنى",
+                "لاگېرغا",
+                "ېلىپ",
+                "باردى",
+                "他们把我带到了集中营",
+                "they",
+                "took",
+                "me",
+                "a",
+                "l",
+                "ecole"
+            ]
         );
         assert_eq!(w[5].script, Script::Han);
     }
@@ -198,7 +219,10 @@ mod tests {
     #[test]
     fn han_bigrams() {
         assert_eq!(han_terms("集中营"), ["集", "中", "营", "集中", "中营"]);
-        let q = query_terms(&Word { text: "集中营".into(), script: Script::Han });
+        let q = query_terms(&Word {
+            text: "集中营".into(),
+            script: Script::Han,
+        });
         assert_eq!(q, ["集中", "中营"]);
     }
 }

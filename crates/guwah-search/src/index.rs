@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -81,7 +81,7 @@ impl SearchIndex {
     /// An empty index.
     pub fn new() -> Result<SearchIndex, SearchError> {
         let mut schema = Schema::builder();
-        let key = schema.add_u64_field("key", INDEXED | STORED | FAST);
+        let key = schema.add_u64_field("key", INDEXED | FAST);
         let fields = Fields {
             key,
             words: text_field(&mut schema, "words", "guwah_words"),
@@ -123,7 +123,12 @@ impl SearchIndex {
             let mut doc = TantivyDocument::default();
             doc.add_u64(self.fields.key, d.key);
             for t in &d.texts {
-                for f in [self.fields.words, self.fields.prefix, self.fields.en, self.fields.fr] {
+                for f in [
+                    self.fields.words,
+                    self.fields.prefix,
+                    self.fields.en,
+                    self.fields.fr,
+                ] {
                     doc.add_text(f, t);
                 }
             }
@@ -200,10 +205,21 @@ impl SearchIndex {
         };
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        // Keys from the fast field (a column), not the document store:
+        // a common word can match most of the index.
+        let mut columns = std::collections::HashMap::new();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            if let Some(key) = doc.get_first(self.fields.key).and_then(|v| v.as_u64()) {
+            let column = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("key")?,
+                ),
+            };
+            if let Some(key) = column.first(addr.doc_id) {
                 hits.push(Hit { key, score });
             }
         }

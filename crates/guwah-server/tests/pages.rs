@@ -621,3 +621,18 @@ async fn sign_in_failures_are_shown_in_the_language_and_counted() {
     let trail = s.state.vault.audit_trail().unwrap();
     assert_eq!(trail.last().unwrap().action, "login-failed");
 }
+
+#[tokio::test]
+async fn the_browser_verifier_is_served_under_its_own_policy() {
+    let s = site();
+    let a = s.get("/verify.html", None, "en").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers[header::CONTENT_SECURITY_POLICY], guwah_web::CSP);
+    assert!(a.html().contains("<html"));
+    let b = s.sign_in("reviewer").await;
+    let page = s.get("/items", Some(&b), "fr").await.html();
+    assert!(
+        page.contains("href=\"/verify.html\""),
+        "linked from every page"
+    );
+}

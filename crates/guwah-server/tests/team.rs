@@ -245,7 +245,12 @@ fn matrix(s: &Server) -> Vec<Route> {
             None,
         ),
         (Method::GET, "/api/items".into(), Some(readers), None),
-        (Method::GET, "/api/search?q=camp".into(), Some(readers), None),
+        (
+            Method::GET,
+            "/api/search?q=camp".into(),
+            Some(readers),
+            None,
+        ),
         (
             Method::GET,
             format!("/api/items/{photo}"),
@@ -1339,7 +1344,11 @@ async fn search_finds_by_word_best_first_and_only_what_the_role_may_see() {
     let q: String = "لاگېر".bytes().map(|b| format!("%{b:02X}")).collect();
     let a = s.get(&format!("/api/search?q={q}"), Some("coord")).await;
     assert_eq!(a.json()["total"], 1, "{}", String::from_utf8_lossy(&a.body));
-    for bad in ["/api/search", "/api/search?q=%20", "/api/search?q=x&limit=0"] {
+    for bad in [
+        "/api/search",
+        "/api/search?q=%20",
+        "/api/search?q=x&limit=0",
+    ] {
         let a = s.get(bad, Some("coord")).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
     }

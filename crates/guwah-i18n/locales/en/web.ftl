@@ -11,6 +11,7 @@ nav-upload = Submit
 nav-audit = Audit trail
 nav-users = Accounts
 nav-settings = Settings
+nav-verify = Verify a package
 nav-sign-out = Sign out
 signed-in-as = Signed in as { $name } ({ $role })
 language-label = Language

@@ -9,6 +9,7 @@ nav-upload = Déposer
 nav-audit = Journal d’audit
 nav-users = Comptes
 nav-settings = Réglages
+nav-verify = Vérifier un paquet
 nav-sign-out = Se déconnecter
 signed-in-as = Connecté·e : { $name } ({ $role })
 language-label = Langue

@@ -9,6 +9,7 @@ nav-upload = تاپشۇرۇش
 nav-audit = تەپتىش خاتىرىسى
 nav-users = ھېساباتلار
 nav-settings = تەڭشەكلەر
+nav-verify = بوغچىنى دەلىللەش
 nav-sign-out = چېكىنىش
 signed-in-as = كىرگەن ھېسابات: { $name } ({ $role })
 language-label = تىل

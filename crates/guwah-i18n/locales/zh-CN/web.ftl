@@ -9,6 +9,7 @@ nav-upload = 提交
 nav-audit = 审计记录
 nav-users = 账户
 nav-settings = 设置
+nav-verify = 验证证据包
 nav-sign-out = 退出登录
 signed-in-as = 已登录：{ $name }（{ $role }）
 language-label = 语言

@@ -216,7 +216,9 @@ pub fn run(
     // The search index lives in memory only: built now from the vault's
     // encrypted index, so the first search is as fast as the rest.
     let started = std::time::Instant::now();
-    let indexed = state.build_search().map_err(|e| io::Error::other(e.message))?;
+    let indexed = state
+        .build_search()
+        .map_err(|e| io::Error::other(e.message))?;
     eprintln!(
         "guwah: search index of {indexed} item(s) built in memory in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -24,3 +24,16 @@ pub async fn asset(Path(name): Path<String>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /verify.html`: the browser verifier (guwah-web), to drop a package
+/// on and check it in the browser, offline, under its own policy.
+pub async fn verifier() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, guwah_web::CSP),
+        ],
+        guwah_web::verify_html(),
+    )
+        .into_response()
+}

@@ -41,4 +41,5 @@ pub(super) fn routes() -> Router<TeamState> {
         .route("/audit", get(admin::audit))
         .route("/users", get(admin::users))
         .route("/assets/{name}", get(assets::asset))
+        .route("/verify.html", get(assets::verifier))
 }
