@@ -82,8 +82,9 @@ async function shoot(page, name) {
 
 // Pick `file` on the upload page and send it; `during` runs once the first
 // chunk has arrived at the server.
-async function startUpload(page, file, note, during) {
+async function startUpload(page, file, note, during, streamAbove) {
   await page.goto(`${URL_}/upload`);
+  if (streamAbove) await streamHashAbove(page, streamAbove);
   await page.setInputFiles("#files", file);
   await page.fill("#u-note", note);
   await page.fill("#u-source", "Signal");
@@ -96,6 +97,12 @@ async function startUpload(page, file, note, during) {
   await until("the first chunk", () => patched >= 1);
   await during();
   page.off("response", onResponse);
+}
+
+// Files larger than `bytes` are hashed by the page's own streaming
+// SHA-256 rather than WebCrypto (64 MiB by default).
+async function streamHashAbove(page, bytes) {
+  await page.evaluate((n) => { document.getElementById("upload").dataset.streamAbove = String(n); }, bytes);
 }
 
 const sha256 = (b) => crypto.createHash("sha256").update(b).digest("hex");
@@ -127,20 +134,22 @@ try {
   summary.uploads.push({ name: videoFile.name, sha256: videoSha, cut: true });
   await shoot(page, "phone-ug-upload-done");
 
-  // 3. Another file, the page reloaded mid-way: picking it again resumes.
+  // 3. Another file, hashed by the page's streaming SHA-256, the page
+  // reloaded mid-way: picking it again resumes.
   const photo = crypto.randomBytes(12 << 20);
   const photoFile = { name: "badge-on-video-call.png", mimeType: "image/png", buffer: photo };
   await startUpload(page, photoFile, "ساقچى بەلگىسى", async () => {
     await page.reload();
-  });
+  }, 1 << 20);
   const before = requests.length;
+  await streamHashAbove(page, 1 << 20);
   await page.setInputFiles("#files", photoFile);
   await page.click("#upload button[type=submit]");
   await page.waitForSelector("#upload-status li[data-state=done]", { timeout: 120000 });
   const after = requests.slice(before);
   assert.ok(after.some((r) => r.startsWith("HEAD /api/uploads/")), `resumed by HEAD: ${after}`);
   assert.ok(!after.includes("POST /api/uploads"), `no second upload was created: ${after}`);
-  summary.uploads.push({ name: photoFile.name, sha256: sha256(photo), reloaded: true });
+  summary.uploads.push({ name: photoFile.name, sha256: sha256(photo), reloaded: true, streamed: true });
 
   // 4. The collector finds the video by a Uyghur word of its note; it is verified.
   await page.goto(`${URL_}/items?text=${encodeURIComponent("كىشىلەر")}`);

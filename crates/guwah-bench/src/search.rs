@@ -121,7 +121,7 @@ fn name(i: usize, rng: &mut u64) -> String {
 
 fn files(dir: &Path, n: usize) -> Result<PathBuf, String> {
     let folder = dir.join(format!("search-input-{n}"));
-    let done = folder.join(".complete");
+    let done = dir.join(format!("search-input-{n}.complete"));
     if done.exists() {
         return Ok(folder);
     }
@@ -166,7 +166,11 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         let t = Instant::now();
         let report = v
-            .add(&[input.clone()], &AddOptions::default(), &mut |_| {})
+            .add(
+                std::slice::from_ref(&input),
+                &AddOptions::default(),
+                &mut |_| {},
+            )
             .map_err(|e| e.to_string())?;
         println!(
             "   sealed {} items in {:.0} s (once; kept in {})",
@@ -209,9 +213,9 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
         .trim_end_matches('/')
         .to_owned();
     let bearer = format!("Authorization: Bearer {token}\r\n");
-    let probe = vec![format!("/api/search?q={}", percent("camp"))];
+    let probe = format!("/api/search?q={}", percent("camp"));
     loop {
-        if answered(&addr, &bearer, &probe[0]) {
+        if answered(&addr, &bearer, &probe) {
             break;
         }
         if launched.elapsed() > Duration::from_secs(600) {

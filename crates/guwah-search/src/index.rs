@@ -100,9 +100,11 @@ impl SearchIndex {
             }
             index.tokenizers().register(name, analyzer);
         }
-        // One thread: the server's cores answer requests; 50 MB of
-        // buffer holds ~100,000 notes before a flush.
-        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        // A thread per core (at most 4): the whole index is built at the
+        // server's start, before it answers anything; later additions are
+        // a few items at a time. 40 MB a thread holds ~50,000 notes.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let writer = index.writer_with_num_threads(threads, threads * 40_000_000)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

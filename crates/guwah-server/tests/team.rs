@@ -1319,7 +1319,11 @@ async fn search_finds_by_word_best_first_and_only_what_the_role_may_see() {
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids, [s.photo.clone()], "stemmed and case-folded");
+    assert_eq!(
+        ids,
+        std::slice::from_ref(&s.photo),
+        "stemmed and case-folded"
+    );
     // collector2 did not submit the photo: it does not exist for them.
     let a = s.get("/api/search?q=camp", Some("collector2")).await;
     assert_eq!(a.json()["total"], 0);
@@ -1352,4 +1356,57 @@ async fn search_finds_by_word_best_first_and_only_what_the_role_may_see() {
         let a = s.get(bad, Some("coord")).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn an_upload_whose_client_left_after_the_last_byte_is_sealed_by_the_next_head() {
+    // Every byte reached the spool, but the client went away (a reload)
+    // before the server sealed it: HEAD must not say "complete" for an
+    // item that does not exist; it seals it, once.
+    let s = server();
+    let key = s
+        .state
+        .vault
+        .authenticate(&s.tokens["collector"])
+        .unwrap()
+        .unwrap()
+        .key;
+    let bytes = b"left before the answer".to_vec();
+    let mut meta = BTreeMap::new();
+    meta.insert("filename".to_owned(), "left.txt".to_owned());
+    meta.insert("guwah.account".to_owned(), "collector".to_owned());
+    let now = guwah_vault::unix_now();
+    let up = s
+        .state
+        .spool
+        .create(bytes.len() as u64, &key, meta, now, now + 3600)
+        .unwrap();
+    s.state.spool.append(&up.id, 0, &bytes[..], None).unwrap();
+    let size = s.tree_size();
+    let head = || {
+        s.req(
+            Method::HEAD,
+            &format!("/api/uploads/{}", up.id),
+            Some("collector"),
+        )
+        .header("tus-resumable", "1.0.0")
+        .body(Body::empty())
+        .unwrap()
+    };
+    let a = s.send(head()).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers["upload-offset"], bytes.len().to_string().as_str());
+    let item = a.headers["x-guwah-item"].to_str().unwrap().to_owned();
+    assert!(s.tree_size() > size, "sealed");
+    let again = s.send(head()).await;
+    assert_eq!(again.headers["x-guwah-item"], item.as_str());
+    let sealed: Vec<_> = s
+        .state
+        .vault
+        .list()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.filename.as_deref() == Some("left.txt"))
+        .collect();
+    assert_eq!(sealed.len(), 1, "sealed once");
 }

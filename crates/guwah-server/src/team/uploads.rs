@@ -375,7 +375,12 @@ pub async fn head(
     let answer = async {
         caller.require(SUBMITTERS, "submitting")?;
         check_version(&headers)?;
-        let up = owned(&state, &caller, &id).await?;
+        let mut up = owned(&state, &caller, &id).await?;
+        if up.is_complete() && up.item.is_none() {
+            // Every byte arrived but the client left before the answer:
+            // seal it now, so "complete" always means "sealed".
+            up = seal(&state, up).await?;
+        }
         let mut r = StatusCode::OK.into_response();
         tus_headers(&mut r);
         offset_headers(&mut r, &up);
@@ -556,11 +561,20 @@ async fn patch_inner(
 
 /// Seal a complete upload into the vault and mark it sealed; an upload
 /// the vault refuses (its bytes do not match its `sha256`) is removed.
+///
+/// The sealing runs as a task of its own: a client that goes away after
+/// its last byte (a closed tab, a reload) does not stop it halfway, and
+/// the next `HEAD` finds the item.
 pub async fn seal(state: &TeamState, up: UploadState) -> ApiResult<UploadState> {
-    let spool = state.spool.clone();
-    state
-        .write(move |vault| seal_blocking(vault, &spool, &up))
-        .await
+    let state = state.clone();
+    tokio::spawn(async move {
+        let spool = state.spool.clone();
+        state
+            .write(move |vault| seal_blocking(vault, &spool, &up))
+            .await
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("sealing an upload: {e}")))?
 }
 
 fn seal_blocking(
@@ -568,6 +582,12 @@ fn seal_blocking(
     spool: &guwah_vault::Spool,
     up: &UploadState,
 ) -> ApiResult<UploadState> {
+    // Writes run one at a time: an upload sealed by an earlier request
+    // (or the sweep) since `up` was read is sealed once, not twice.
+    let now = spool.state(&up.id)?;
+    if now.item.is_some() {
+        return Ok(now);
+    }
     let sub = submission(&up.metadata)?;
     let name = up.metadata.get(ACCOUNT_KEY).cloned().unwrap_or_default();
     // Written as the vault's blob while it arrived: kept as it is.

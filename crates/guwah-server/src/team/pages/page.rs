@@ -271,13 +271,11 @@ impl Page {
         if e.status.is_server_error() {
             eprintln!("guwah: {}", e.message);
         }
-        let status = if e.status == StatusCode::UNAUTHORIZED {
+        if e.status == StatusCode::UNAUTHORIZED {
             return redirect(&format!("/login?next={}", percent(&self.here)));
-        } else {
-            e.status
-        };
+        }
         self.render_status(
-            status,
+            e.status,
             "error.html",
             minijinja::context! { message_key => key },
         )

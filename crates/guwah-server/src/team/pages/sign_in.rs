@@ -8,7 +8,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::super::error::ApiError;
-use super::super::session::{SignInRefused, session_cookie, sign_in};
+use super::super::session::{Address, SignInRefused, session_cookie, sign_in};
 use super::super::state::TeamState;
 use super::page::{LANG_COOKIE, Page, PageForm, SignedIn, local_path, redirect};
 
@@ -49,7 +49,7 @@ pub struct LoginForm {
 /// /api/login`; on success the session cookie and a redirect.
 pub async fn submit(
     State(state): State<TeamState>,
-    super::super::session::Address(address): super::super::session::Address,
+    Address(address): Address,
     PageForm { page, form }: PageForm<LoginForm>,
 ) -> Response {
     let LoginForm {
