@@ -64,10 +64,13 @@ fn decode_unguarded(
     decode_from(BufReader::new(Cursor::new(bytes)), limits)
 }
 
-fn decode_from<R: std::io::BufRead + std::io::Seek>(
+/// An image's decoder with `limits` applied and its size checked against
+/// the pixel cap, and its format: how this crate opens every picture (for
+/// a hash and for a preview).
+pub(crate) fn open_decoder<'a, R: std::io::BufRead + std::io::Seek + 'a>(
     reader: R,
     limits: DecodeLimits,
-) -> Result<(Vec<u8>, usize, usize), PdqError> {
+) -> Result<(impl ImageDecoder + 'a, image::ImageFormat), PdqError> {
     let reader = ImageReader::new(reader)
         .with_guessed_format()
         .map_err(PdqError::Io)?;
@@ -91,13 +94,21 @@ fn decode_from<R: std::io::BufRead + std::io::Seek>(
             limits.max_pixels
         )));
     }
+    Ok((decoder, format))
+}
+
+fn decode_from<R: std::io::BufRead + std::io::Seek>(
+    reader: R,
+    limits: DecodeLimits,
+) -> Result<(Vec<u8>, usize, usize), PdqError> {
+    let (decoder, format) = open_decoder(reader, limits)?;
     let img = image::DynamicImage::from_decoder(decoder).map_err(|e| classify(e, format))?;
     let rgb = img.into_rgb8();
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     Ok((rgb.into_raw(), w, h))
 }
 
-fn classify(e: image::ImageError, format: image::ImageFormat) -> PdqError {
+pub(crate) fn classify(e: image::ImageError, format: image::ImageFormat) -> PdqError {
     match e {
         image::ImageError::Limits(l) => PdqError::TooLarge(l.to_string()),
         image::ImageError::Unsupported(u) => PdqError::Unsupported(format!("{format:?}: {u}")),

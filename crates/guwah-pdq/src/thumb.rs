@@ -8,8 +8,9 @@
 
 use std::io::Cursor;
 
-use image::{ImageDecoder, ImageReader, Limits};
+use image::ImageDecoder;
 
+use crate::decode::{classify, open_decoder};
 use crate::{DecodeLimits, PdqError, guard};
 
 /// A JPEG of `bytes`' image whose longer side is at most `max_side`
@@ -29,32 +30,9 @@ fn thumbnail_unguarded(
     max_side: u32,
     limits: DecodeLimits,
 ) -> Result<Vec<u8>, PdqError> {
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(PdqError::Io)?;
-    let Some(format) = reader.format() else {
-        return Err(PdqError::Unsupported(
-            "not a recognised image format".into(),
-        ));
-    };
-    let mut lim = Limits::default();
-    lim.max_alloc = Some(limits.max_alloc);
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| PdqError::Decode(format!("{format:?}: {e}")))?;
-    decoder
-        .set_limits(lim)
-        .map_err(|e| PdqError::TooLarge(e.to_string()))?;
-    let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > limits.max_pixels {
-        return Err(PdqError::TooLarge(format!(
-            "{w}x{h} is more than {} pixels",
-            limits.max_pixels
-        )));
-    }
+    let (mut decoder, format) = open_decoder(Cursor::new(bytes), limits)?;
     let orientation = decoder.orientation().ok();
-    let mut img = image::DynamicImage::from_decoder(decoder)
-        .map_err(|e| PdqError::Decode(format!("{format:?}: {e}")))?;
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| classify(e, format))?;
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
