@@ -571,7 +571,7 @@ fn disposition(filename: Option<&str>, id: &str) -> HeaderValue {
 
 /// A single byte range of `size`, or `Err(())` when unsatisfiable; `None`
 /// for no (or a multi-range) `Range` header, which is answered whole.
-pub(super) fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
+fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
     match headers.get(header::RANGE).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => parse_range(v, size),
@@ -653,8 +653,20 @@ pub async fn original(
             Ok(vault.open_original(&full, &caller.principal.name)?)
         })
         .await?;
+    ranged_answer(opened, &headers, true)
+}
+
+/// `opened`'s bytes as the answer to `headers`' `Range`: 200 whole or 206
+/// one range, streamed from the encrypted store, 416 outside it. With
+/// `download`, `Content-Disposition: attachment` and `X-Guwah-Sha256` too
+/// (the API's originals; a page's player needs neither).
+pub(super) fn ranged_answer(
+    opened: guwah_vault::Original,
+    headers: &HeaderMap,
+    download: bool,
+) -> ApiResult<Response> {
     let size = opened.size;
-    let range = match byte_range(&headers, size) {
+    let range = match byte_range(headers, size) {
         Ok(r) => r,
         Err(()) => {
             return Err(ApiError::new(
@@ -676,13 +688,16 @@ pub async fn original(
             StatusCode::OK
         })
         .header(header::CONTENT_TYPE, passive_type(&opened.media_type))
-        .header(
-            header::CONTENT_DISPOSITION,
-            disposition(opened.filename.as_deref(), &opened.id),
-        )
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_LENGTH, length)
-        .header("x-guwah-sha256", opened.sha256.as_str());
+        .header(header::CONTENT_LENGTH, length);
+    if download {
+        resp = resp
+            .header(
+                header::CONTENT_DISPOSITION,
+                disposition(opened.filename.as_deref(), &opened.id),
+            )
+            .header("x-guwah-sha256", opened.sha256.as_str());
+    }
     if range.is_some() {
         resp = resp.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
     }
@@ -693,7 +708,7 @@ pub async fn original(
 
 /// Reads `length` bytes from `start` on a blocking thread, 256 KiB at a
 /// time, as a body stream with back-pressure (two chunks in flight).
-pub(super) fn stream_reader(
+fn stream_reader(
     mut reader: Box<dyn guwah_vault::ReadSeek + Send>,
     start: u64,
     length: u64,

@@ -7,13 +7,13 @@ use std::io::Read;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use guwah_vault::Role;
 use serde::{Deserialize, Serialize};
 
 use super::super::error::ApiError;
 use super::super::items::{
-    ItemQuery, byte_range, check_id, detail_for, list_for, passive_type, stream_reader, visible_id,
+    ItemQuery, check_id, detail_for, list_for, passive_type, ranged_answer, visible_id,
 };
 use super::super::state::TeamState;
 use super::super::uploads::SUBMITTERS;
@@ -318,34 +318,7 @@ pub async fn media(
     if !matches!(preview_kind(&opened.media_type), "audio" | "video") {
         return signed.page.error(ApiError::not_found("not audio or video"));
     }
-    let size = opened.size;
-    let Ok(range) = byte_range(&headers, size) else {
-        return Response::builder()
-            .status(StatusCode::RANGE_NOT_SATISFIABLE)
-            .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-            .body(Body::empty())
-            .unwrap_or_else(|_| Response::new(Body::empty()));
-    };
-    let (start, end) = range.unwrap_or((0, size.saturating_sub(1)));
-    let length = if size == 0 { 0 } else { end - start + 1 };
-    let mut resp = Response::builder()
-        .status(if range.is_some() {
-            StatusCode::PARTIAL_CONTENT
-        } else {
-            StatusCode::OK
-        })
-        .header(header::CONTENT_TYPE, passive_type(&opened.media_type))
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_LENGTH, length);
-    if range.is_some() {
-        resp = resp.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
-    }
-    resp.body(Body::from_stream(stream_reader(
-        opened.reader,
-        start,
-        length,
-    )))
-    .unwrap_or_else(|_| Response::new(Body::empty()))
+    ranged_answer(opened, &headers, false).unwrap_or_else(IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]
