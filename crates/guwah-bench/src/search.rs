@@ -12,14 +12,12 @@
 //! The issue names no peer for search, so the rows show the targets; the
 //! item-list route at the same load is the ceiling beside them.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use guwah_vault::{AddOptions, KdfParams, Role, Vault};
 
-use crate::team::{Kill, ask, connect, load};
+use crate::team::{ask, connect, load, serve};
 use crate::{print_table, row, secs_ms};
 
 const PASSPHRASE: &str = "guwah-bench search passphrase";
@@ -187,31 +185,8 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
     };
 
     let launched = Instant::now();
-    let mut child = Command::new(guwah)
-        .args(["--json", "serve", "--addr", "127.0.0.1:0"])
-        .env("GUWAH_VAULT", &vault_dir)
-        .env("GUWAH_PASSPHRASE", PASSPHRASE)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{}: {e}", guwah.display()))?;
-    let mut out = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let _child = Kill(child);
-    let mut text = String::new();
-    let url: serde_json::Value = loop {
-        if out.read_line(&mut text).map_err(|e| e.to_string())? == 0 {
-            return Err(format!("guwah serve printed {text:?} and stopped"));
-        }
-        if let Ok(v) = serde_json::from_str(&text) {
-            break v;
-        }
-    };
-    let addr = url["url"]
-        .as_str()
-        .ok_or("no url")?
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    let served = serve(guwah, &vault_dir, PASSPHRASE, &[], true)?;
+    let addr = served.addr.clone();
     let bearer = format!("Authorization: Bearer {token}\r\n");
     let probe = format!("/api/search?q={}", percent("camp"));
     loop {

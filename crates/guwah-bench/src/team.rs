@@ -324,7 +324,63 @@ async fn cut_upload(
 }
 
 /// The server, killed when the benchmark ends.
-pub(crate) struct Kill(pub(crate) std::process::Child);
+struct Kill(std::process::Child);
+
+/// A running `guwah serve` (stopped when dropped): its address
+/// (`host:port`) and process id.
+pub(crate) struct Served {
+    pub(crate) addr: String,
+    pub(crate) pid: u32,
+    _child: Kill,
+}
+
+/// Start `guwah serve` over `vault` on a free port with `extra` flags and
+/// wait for the address it prints; `quiet` drops its standard error.
+pub(crate) fn serve(
+    guwah: &Path,
+    vault: &Path,
+    passphrase: &str,
+    extra: &[&str],
+    quiet: bool,
+) -> Result<Served, String> {
+    let mut child = Command::new(guwah)
+        .args(["--json", "serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .env("GUWAH_VAULT", vault)
+        .env("GUWAH_PASSPHRASE", passphrase)
+        .stdout(Stdio::piped())
+        .stderr(if quiet {
+            Stdio::null()
+        } else {
+            Stdio::inherit()
+        })
+        .spawn()
+        .map_err(|e| format!("{}: {e}", guwah.display()))?;
+    let pid = child.id();
+    let mut out = StdBufReader::new(child.stdout.take().ok_or("no stdout")?);
+    let child = Kill(child);
+    // `--json` prints one pretty JSON document: read until it is whole.
+    let mut text = String::new();
+    let url: serde_json::Value = loop {
+        if out.read_line(&mut text).map_err(|e| e.to_string())? == 0 {
+            return Err(format!("guwah serve printed {text:?} and stopped"));
+        }
+        if let Ok(v) = serde_json::from_str(&text) {
+            break v;
+        }
+    };
+    let addr = url["url"]
+        .as_str()
+        .ok_or("no url")?
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    Ok(Served {
+        addr,
+        pid,
+        _child: child,
+    })
+}
 
 impl Drop for Kill {
     fn drop(&mut self) {
@@ -422,40 +478,8 @@ pub fn run(guwah: &Path, dir: &Path, quick: bool) -> Result<(), String> {
     };
 
     // The server under test.
-    let mut child = Command::new(guwah)
-        .args([
-            "--json",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--max-upload",
-            "4",
-        ])
-        .env("GUWAH_VAULT", &vault_dir)
-        .env("GUWAH_PASSPHRASE", PASSPHRASE)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("{}: {e}", guwah.display()))?;
-    let pid = child.id();
-    let mut out = StdBufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let _child = Kill(child);
-    // `--json` prints one pretty JSON document: read until it is whole.
-    let mut text = String::new();
-    let url: serde_json::Value = loop {
-        if out.read_line(&mut text).map_err(|e| e.to_string())? == 0 {
-            return Err(format!("guwah serve printed {text:?} and stopped"));
-        }
-        if let Ok(v) = serde_json::from_str(&text) {
-            break v;
-        }
-    };
-    let addr = url["url"]
-        .as_str()
-        .ok_or("no url")?
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    let served = serve(guwah, &vault_dir, PASSPHRASE, &["--max-upload", "4"], false)?;
+    let (addr, pid) = (served.addr.clone(), served.pid);
 
     // The ceiling: the same accept loop, hyper and axum, a constant answer.
     let ceiling = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
