@@ -3,22 +3,16 @@
 //! the Fluent files, evidence only ever as escaped text, forms bound to
 //! the session and to our own origin, previews re-encoded and recorded.
 
-use std::path::Path;
+mod common;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Answer, FAST, PASSWORD, gps_photo};
 use guwah_i18n::{Catalog, Lang};
 use guwah_server::team::{self, TeamConfig, TeamState};
-use guwah_vault::{KdfParams, Role, Vault};
-use tower::ServiceExt;
+use guwah_vault::{Role, Vault};
 
-const FAST: KdfParams = KdfParams {
-    m_cost_kib: 64,
-    t_cost: 1,
-    p_cost: 1,
-};
-const PASSWORD: &str = "correct horse battery";
 const ROLES: [(&str, Role); 5] = [
     ("admin", Role::Admin),
     ("coord", Role::Coordinator),
@@ -40,24 +34,6 @@ struct Site {
     text: String,
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn html(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("UTF-8 page")
-    }
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
 /// A signed-in browser: its session cookie and CSRF token.
 struct Browser {
     cookie: String,
@@ -74,11 +50,7 @@ fn site() -> Site {
     }
     let token = vault.issue_token("collector", "test").unwrap();
     let key = vault.authenticate(&token).unwrap().unwrap().key;
-    let photo = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/exif/jpg/gps/DSCN0010.jpg"),
-    )
-    .expect("the EXIF fixtures (../shared/fixtures/exif)");
+    let photo = gps_photo();
     let sub = guwah_vault::Submission {
         filename: Some(HOSTILE_NAME.into()),
         options: guwah_vault::AddOptions {
@@ -129,18 +101,7 @@ fn csrf_of(html: &str) -> String {
 
 impl Site {
     async fn send(&self, req: Request<Body>) -> Answer {
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        common::send(&self.app, req).await
     }
 
     async fn get(&self, uri: &str, who: Option<&Browser>, lang: &str) -> Answer {
@@ -453,11 +414,7 @@ async fn a_preview_is_a_new_jpeg_recorded_once_per_span() {
         .await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.headers[header::CONTENT_TYPE], "image/jpeg");
-    let original = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/exif/jpg/gps/DSCN0010.jpg"),
-    )
-    .unwrap();
+    let original = gps_photo();
     assert_ne!(a.body, original);
     assert!(
         !a.body.windows(4).any(|w| w == b"Exif"),

@@ -2,26 +2,22 @@
 //! vault: every route for every role, sessions and CSRF, what collectors
 //! and viewers see, originals with ranges, and tus uploads.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::{Answer, FAST, PASSWORD, gps_photo};
 use guwah_server::team::{self, TeamConfig, TeamState};
-use guwah_vault::{KdfParams, Role, Vault};
+use guwah_vault::{Role, Vault};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
-const FAST: KdfParams = KdfParams {
-    m_cost_kib: 64,
-    t_cost: 1,
-    p_cost: 1,
-};
-const PASSWORD: &str = "correct horse battery";
 const ROLES: [(&str, Role); 6] = [
     ("admin", Role::Admin),
     ("coord", Role::Coordinator),
@@ -40,14 +36,6 @@ struct Server {
     photo: String,
     /// Item submitted by `collector2`.
     other: String,
-}
-
-fn gps_photo() -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/exif/jpg/gps/DSCN0010.jpg"),
-    )
-    .expect("the EXIF fixtures (../shared/fixtures/exif)")
 }
 
 fn sample(name: &str) -> PathBuf {
@@ -123,38 +111,9 @@ fn server() -> Server {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {} {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
 impl Server {
     async fn send(&self, req: Request<Body>) -> Answer {
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        common::send(&self.app, req).await
     }
 
     fn req(&self, method: Method, uri: &str, who: Option<&str>) -> axum::http::request::Builder {
